@@ -1,0 +1,16 @@
+/* status.c: the sentence for each fm_status. */
+#include "fastmlp.h"
+
+const char *fm_strerror(int status)
+{
+    switch (status) {
+    case FM_OK: return "success";
+    case FM_ERR_NULL: return "a required array pointer is NULL";
+    case FM_ERR_SIZE: return "a size is negative, or zero where at least one is needed";
+    case FM_ERR_LD: return "a leading dimension is smaller than the row it holds";
+    case FM_ERR_ACTIVATION: return "unknown activation, or one this kernel cannot differentiate";
+    case FM_ERR_COST: return "unknown cost";
+    case FM_ERR_VALUE: return "a scalar argument is out of range";
+    default: return "unknown fastmlp status code";
+    }
+}
