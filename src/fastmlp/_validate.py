@@ -1,0 +1,112 @@
+"""Input checks with messages that name the problem: shapes with both numbers, the
+position of the first NaN, the allowed choices."""
+import numbers
+
+import numpy as np
+
+DTYPES = ("float32", "float64")
+
+
+def choice(name, value, allowed):
+    """Return value if it is one of `allowed`, else raise ValueError listing them."""
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def as_dtype(dtype):
+    """numpy dtype for "float32" / "float64" (or the numpy types themselves)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise ValueError(f"dtype={dtype!r} is not one of {', '.join(map(repr, DTYPES))}")
+    return dt
+
+
+def positive_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def nonnegative_float(name, value, upper=None):
+    """A finite real number >= 0 (and < upper when given)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (upper is not None and value >= upper):
+        bound = f" and < {upper}" if upper is not None else ""
+        raise ValueError(f"{name} must be finite, >= 0{bound}; got {value!r}")
+    return value
+
+
+def finite(name, array):
+    """Raise ValueError naming the first non-finite entry of `array`, if any."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        index = where[0] if len(where) == 1 else where
+        raise ValueError(f"{name} contains {array[where]} at index {index}")
+
+
+def _numeric(name, value):
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    return array
+
+
+def inputs(X, n_in, dtype, name="X"):
+    """X as a C-contiguous (m, n_in) array of `dtype`, and whether it was one sample (1-D)."""
+    X = _numeric(name, X)
+    single = X.ndim == 1
+    if single:
+        X = X[np.newaxis, :]
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got {X.ndim}-D shape {X.shape}")
+    if X.shape[1] != n_in:
+        raise ValueError(f"{name} has {X.shape[1]} features per sample, the network expects {n_in}")
+    X = np.ascontiguousarray(X, dtype=dtype)
+    finite(name, X)
+    return X, single
+
+
+def targets(y, m, n_out, dtype, name="y"):
+    """Targets as a C-contiguous (m, n_out) float array.
+
+    Accepts integer class labels of shape (m,) (one-hot encoded here), a float array of
+    shape (m, n_out), or, for a network with one output, a float array of shape (m,).
+    """
+    y = _numeric(name, y)
+    if y.ndim == 0 or y.shape[0] != m:
+        raise ValueError(f"{name} has {y.shape[0] if y.ndim else 0} rows, X has {m}")
+    if y.ndim == 1 and n_out == 1:
+        y = y[:, np.newaxis]
+    if y.ndim == 1:
+        labels = labels_of(name, y, n_out)
+        Y = np.zeros((m, n_out), dtype=dtype)
+        Y[np.arange(m), labels] = 1
+        return Y
+    if y.ndim != 2 or y.shape[1] != n_out:
+        raise ValueError(f"{name} has shape {y.shape}: pass class labels of shape ({m},) "
+                         f"or targets of shape ({m}, {n_out})")
+    Y = np.ascontiguousarray(y, dtype=dtype)
+    finite(name, Y)
+    return Y
+
+
+def labels_of(name, y, n_classes):
+    """A 1-D array of class labels as int64, checked to lie in [0, n_classes)."""
+    if y.dtype.kind == "f":
+        finite(name, y)
+        if np.any(y != np.round(y)):
+            i = int(np.argmax(y != np.round(y)))
+            raise ValueError(f"{name} holds class labels but {name}[{i}] = {y[i]} is not an integer")
+    labels = y.astype(np.int64)
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name}[{i}] = {labels[i]} is not a class label in 0..{n_classes - 1}")
+    return labels
