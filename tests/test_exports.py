@@ -1,0 +1,35 @@
+"""Every kernel the extension exports, and every kernel the C header declares, is tested."""
+import re
+from pathlib import Path
+
+import pytest
+
+from fastmlp import _kernels
+
+HERE = Path(__file__).parent
+HEADER = HERE.parent / "csrc" / "fastmlp.h"
+NOT_KERNELS = {"KernelError"}
+
+
+def exported_kernels():
+    return sorted(name for name in dir(_kernels)
+                  if not name.startswith("_") and callable(getattr(_kernels, name))
+                  and name not in NOT_KERNELS)
+
+
+def test_every_exported_kernel_has_a_test():
+    source = (HERE / "test_kernels.py").read_text()
+    untested = [name for name in exported_kernels() if f"_kernels.{name}(" not in source]
+    assert exported_kernels(), "the extension exports no kernels"
+    assert not untested, f"kernels without a test in test_kernels.py: {untested}"
+
+
+@pytest.mark.skipif(not HEADER.exists(), reason="needs the source tree's csrc/fastmlp.h")
+def test_every_c_kernel_is_wrapped_for_both_dtypes():
+    text = HEADER.read_text()
+    declared = re.findall(r"\bint (fm_\w+)_(f32|f64)\(", text)
+    names = {name for name, _ in declared}
+    assert names, "no kernels found in fastmlp.h"
+    for name in names:
+        assert {(name, "f32"), (name, "f64")} <= set(declared), f"{name} lacks a dtype"
+        assert name[len("fm_"):] in exported_kernels(), f"{name} has no Python wrapper"

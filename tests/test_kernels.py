@@ -1,0 +1,227 @@
+"""Every C kernel against the pure-Python reference, in both dtypes and many shapes."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from fastmlp import _kernels, reference
+from helpers import DTYPES, assert_close, lists, random_array
+
+ACT = {"sigmoid": _kernels.SIGMOID, "identity": _kernels.IDENTITY, "softmax": _kernels.SOFTMAX}
+COST = {"quadratic": _kernels.QUADRATIC, "cross_entropy": _kernels.CROSS_ENTROPY,
+        "log_likelihood": _kernels.LOG_LIKELIHOOD}
+
+# Batch rows, inputs, neurons: m = 1 (matrix-vector), single inputs and neurons, odd sizes.
+sizes = st.integers(1, 9) | st.sampled_from([1, 13, 31, 64])
+shapes = st.tuples(sizes, sizes, sizes)
+seeds = st.integers(0, 2**32 - 1)
+dtypes = st.sampled_from(DTYPES)
+EDGE_SHAPES = [(1, 1, 1), (1, 784, 30), (10, 30, 10), (7, 1, 5), (3, 5, 1)]
+
+
+def layer_arrays(seed, m, n_in, n_out, dtype):
+    rng = np.random.default_rng(seed)
+    X = random_array(rng, (m, n_in), dtype)
+    W = random_array(rng, (n_out, n_in), dtype, scale=1 / np.sqrt(n_in))
+    b = random_array(rng, n_out, dtype)
+    return X, W, b
+
+
+# --- sigmoid -----------------------------------------------------------------------------
+
+@given(n=st.integers(0, 200), seed=seeds, dtype=dtypes, scale=st.sampled_from([1, 10, 100]))
+def test_sigmoid_matches_reference(n, seed, dtype, scale):
+    z = random_array(np.random.default_rng(seed), n, dtype, scale)
+    a = np.empty_like(z)
+    _kernels.sigmoid(z, a)
+    assert_close(a, [reference.sigmoid(v) for v in lists(z)], dtype, "sigmoid")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_extremes_are_exact(dtype):
+    z = np.array([-1000, -100, 0, 100, 1000], dtype=dtype)
+    a = np.empty_like(z)
+    with np.errstate(all="raise"):
+        _kernels.sigmoid(z, a)
+    assert a[0] == 0 and a[-1] == 1 and a[2] == 0.5
+    assert a[3] == 1 and 0 <= a[1] < 1e-40
+    assert np.all(np.isfinite(a))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_in_place(dtype):
+    z = np.linspace(-5, 5, 11).astype(dtype)
+    expected = [reference.sigmoid(v) for v in lists(z)]
+    _kernels.sigmoid(z, z)
+    assert_close(z, expected, dtype, "in-place sigmoid")
+
+
+# --- dense forward -----------------------------------------------------------------------
+
+def check_forward(seed, m, n_in, n_out, dtype, activation):
+    X, W, b = layer_arrays(seed, m, n_in, n_out, dtype)
+    A = np.full((m, n_out), np.nan, dtype=dtype)
+    _kernels.dense_forward(X, W, b, A, ACT[activation])
+    ref = reference.dense_forward(lists(X), lists(W), lists(b), activation)
+    assert_close(A, ref, dtype, f"dense_forward {activation} {m}x{n_in}->{n_out}")
+
+
+@given(shape=shapes, seed=seeds, dtype=dtypes,
+       activation=st.sampled_from(["sigmoid", "identity", "softmax"]))
+def test_dense_forward_matches_reference(shape, seed, dtype, activation):
+    check_forward(seed, *shape, dtype, activation)
+
+
+@pytest.mark.parametrize("shape", EDGE_SHAPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_forward_edge_shapes(shape, dtype):
+    check_forward(0, *shape, dtype, "sigmoid")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_forward_empty_batch(dtype):
+    X, W, b = layer_arrays(0, 0, 3, 2, dtype)
+    A = np.empty((0, 2), dtype=dtype)
+    _kernels.dense_forward(X, W, b, A, _kernels.SIGMOID)  # nothing to do, and no error
+
+
+# --- dense backward ----------------------------------------------------------------------
+
+def check_backward(seed, m, n_in, n_out, dtype, activation, input_grad):
+    X, W, b = layer_arrays(seed, m, n_in, n_out, dtype)
+    A = np.empty((m, n_out), dtype=dtype)
+    _kernels.dense_forward(X, W, b, A, ACT[activation])
+    G = random_array(np.random.default_rng(seed + 1), (m, n_out), dtype)
+    D = np.full((m, n_out), np.nan, dtype=dtype)
+    dW = np.full((n_out, n_in), np.nan, dtype=dtype)
+    db = np.full(n_out, np.nan, dtype=dtype)
+    dX = np.full((m, n_in), np.nan, dtype=dtype) if input_grad else None
+    _kernels.dense_backward(X, W, A, G, D, dW, db, dX, ACT[activation])
+
+    ref_D, ref_dW, ref_db, ref_dX = reference.dense_backward(
+        lists(X), lists(W), lists(A), lists(G), activation, input_grad)
+    what = f"dense_backward {activation} {m}x{n_in}->{n_out}"
+    assert_close(D, ref_D, dtype, what + " D")
+    assert_close(dW, ref_dW, dtype, what + " dW")
+    assert_close(db, ref_db, dtype, what + " db")
+    if input_grad:
+        assert_close(dX, ref_dX, dtype, what + " dX")
+
+
+@given(shape=shapes, seed=st.integers(0, 2**31), dtype=dtypes,
+       activation=st.sampled_from(["sigmoid", "identity"]), input_grad=st.booleans())
+def test_dense_backward_matches_reference(shape, seed, dtype, activation, input_grad):
+    check_backward(seed, *shape, dtype, activation, input_grad)
+
+
+@pytest.mark.parametrize("shape", EDGE_SHAPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_backward_edge_shapes(shape, dtype):
+    check_backward(0, *shape, dtype, "sigmoid", input_grad=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_backward_refuses_softmax(dtype):
+    X, W, b = layer_arrays(0, 2, 3, 4, dtype)
+    A, G, D = (np.zeros((2, 4), dtype) for _ in range(3))
+    with pytest.raises(_kernels.KernelError, match="cannot differentiate"):
+        _kernels.dense_backward(X, W, A, G, D, np.zeros_like(W), np.zeros_like(b), None,
+                                _kernels.SOFTMAX)
+
+
+# --- SGD update ----------------------------------------------------------------------------
+
+@given(n=st.integers(0, 100), seed=seeds, dtype=dtypes,
+       lr=st.sampled_from([0.0, 0.1, 3.0]), l2=st.sampled_from([0.0, 1e-3]),
+       momentum=st.sampled_from([0.0, 0.5, 0.9]))
+def test_sgd_update_matches_reference(n, seed, dtype, lr, l2, momentum):
+    rng = np.random.default_rng(seed)
+    g, p, v = (random_array(rng, n, dtype) for _ in range(3))
+    ref_p, ref_v = lists(p), lists(v)
+    reference.sgd_update(ref_p, lists(g), float(dtype(lr)), float(dtype(l2)),
+                         float(dtype(momentum)), ref_v)
+    _kernels.sgd_update(g, p, v if momentum else None, lr=lr, l2=l2, momentum=momentum)
+    assert_close(p, ref_p, dtype, "sgd_update p")
+    if momentum:
+        assert_close(v, ref_v, dtype, "sgd_update v")
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(l2=-0.1), dict(momentum=1.0),
+                                    dict(lr=float("nan"))])
+def test_sgd_update_refuses_bad_scalars(kwargs):
+    g, p = np.ones(3), np.ones(3)
+    with pytest.raises(_kernels.KernelError, match="out of range"):
+        _kernels.sgd_update(g, p, np.zeros(3), **kwargs)
+    assert np.all(p == 1)
+
+
+def test_sgd_update_momentum_needs_velocity():
+    with pytest.raises(_kernels.KernelError, match="NULL"):
+        _kernels.sgd_update(np.ones(3), np.ones(3), None, lr=0.1, momentum=0.5)
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+@given(shape=st.tuples(sizes, sizes), seed=seeds, dtype=dtypes,
+       kind=st.sampled_from(list(COST)), labels=st.booleans())
+def test_cost_matches_reference(shape, seed, dtype, kind, labels):
+    m, n = shape
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(0, 1, (m, n)).astype(dtype)
+    if kind == "log_likelihood":
+        A /= A.sum(axis=1, keepdims=True)
+    Y = (np.eye(n)[rng.integers(0, n, m)] if labels else rng.uniform(0, 1, (m, n))).astype(dtype)
+    ref = reference.cost(lists(A), lists(Y), kind)
+    assert_close(_kernels.cost(A, Y, COST[kind]), ref, np.float64 if dtype == np.float64 else dtype,
+                 f"cost {kind}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["cross_entropy", "log_likelihood"])
+def test_cost_is_finite_at_saturated_outputs(dtype, kind):
+    A = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=dtype)
+    Y = np.array([[1.0, 0.0], [1.0, 0.0]], dtype=dtype)  # the first row is wrong, fully
+    c = _kernels.cost(A, Y, COST[kind])
+    # ln(0) is taken as ln(smallest normal), -87 in float32: large, but finite
+    assert np.isfinite(c) and c > 40
+    assert _kernels.cost(Y, Y, COST[kind]) == 0.0
+
+
+# --- argument checks and purity ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kernels_do_not_modify_inputs(dtype):
+    X, W, b = layer_arrays(3, 5, 7, 4, dtype)
+    A = np.empty((5, 4), dtype)
+    G = random_array(np.random.default_rng(4), (5, 4), dtype)
+    inputs = [X, W, b, G]
+    before = [x.copy() for x in inputs]
+    _kernels.dense_forward(X, W, b, A, _kernels.SIGMOID)
+    A_before = A.copy()
+    _kernels.dense_backward(X, W, A, G, np.empty_like(A), np.empty_like(W), np.empty_like(b),
+                            np.empty_like(X), _kernels.SIGMOID)
+    _kernels.cost(A, G, _kernels.QUADRATIC)
+    g = G.reshape(-1).copy()
+    _kernels.sgd_update(g, np.zeros_like(g), lr=0.5)
+    for x, x0 in zip(inputs + [A, g], before + [A_before, G.reshape(-1)]):
+        np.testing.assert_array_equal(x, x0)
+
+
+def test_wrappers_name_both_shapes():
+    X, W, b = layer_arrays(0, 2, 3, 4, np.float64)
+    with pytest.raises(ValueError, match=r"A has shape \(2, 5\), expected \(2, 4\)"):
+        _kernels.dense_forward(X, W, b, np.empty((2, 5)), _kernels.SIGMOID)
+    with pytest.raises(ValueError, match=r"W has shape \(4, 2\), expected \(4, 3\)"):
+        _kernels.dense_forward(X, W[:, :2].copy(), b, np.empty((2, 4)), _kernels.SIGMOID)
+
+
+def test_unknown_activation_and_cost_are_refused():
+    X, W, b = layer_arrays(0, 2, 3, 4, np.float64)
+    with pytest.raises(_kernels.KernelError, match="activation"):
+        _kernels.dense_forward(X, W, b, np.empty((2, 4)), 7)
+    with pytest.raises(_kernels.KernelError, match="unknown cost"):
+        _kernels.cost(np.zeros((2, 2)), np.zeros((2, 2)), 9)
+
+
+def test_none_is_refused_where_an_array_is_required():
+    with pytest.raises(TypeError):
+        _kernels.sigmoid(None, np.zeros(3))
