@@ -14,11 +14,19 @@ TOLERANCE = {
     # typical case; sigmoid outputs are compressed into (0, 1) so they do better.
     np.dtype("float32"): dict(rtol=2e-4, atol=2e-4),
 }
+# After many training steps: every SGD step feeds its rounding into the next, and steep
+# regions of the cost amplify it, so two exact-arithmetic-equal trajectories drift apart
+# by more than one kernel call's error.  Over the tens of steps these tests run, float64
+# stays within 1e-8 and float32 within about 1e-3 (observed up to 2.5e-4 relative).
+TRAINED_TOLERANCE = {
+    np.dtype("float64"): dict(rtol=1e-8, atol=1e-9),
+    np.dtype("float32"): dict(rtol=1e-3, atol=1e-3),
+}
 DTYPES = [np.float32, np.float64]
 
 
-def assert_close(fast, ref, dtype, what=""):
-    tol = TOLERANCE[np.dtype(dtype)]
+def assert_close(fast, ref, dtype, what="", trained=False):
+    tol = (TRAINED_TOLERANCE if trained else TOLERANCE)[np.dtype(dtype)]
     fast = np.asarray(fast, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
     assert fast.shape == ref.shape, f"{what}: shape {fast.shape} != reference {ref.shape}"

@@ -3,16 +3,16 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _kernels, _validate
-from ._workspace import Workspace
+from . import _validate, kernel_backend, numpy_backend, training
+from ._metrics import count_correct
 from .layer import Layer
 
-COSTS = {"quadratic": _kernels.QUADRATIC, "cross_entropy": _kernels.CROSS_ENTROPY,
-         "log_likelihood": _kernels.LOG_LIKELIHOOD}
+COSTS = ("quadratic", "cross_entropy", "log_likelihood")
 # The output activations each cost is defined for; the first is the default.
 OUTPUTS = {"quadratic": ("sigmoid", "identity"), "cross_entropy": ("sigmoid",),
            "log_likelihood": ("softmax",)}
 INITS = ("normal", "scaled", "glorot")
+BACKENDS = {"c": kernel_backend, "numpy": numpy_backend}
 
 Gradients = namedtuple("Gradients", ["weights", "biases", "errors"])
 Gradients.__doc__ = """Result of Network.backprop, one entry per layer.
@@ -56,12 +56,16 @@ class Network:
     output : {"sigmoid", "identity", "softmax"}, optional
         The output layer's activation; defaults to softmax for log_likelihood and to
         sigmoid otherwise.  Identity (regression) goes with the quadratic cost.
-    init : {"normal", "scaled", "glorot"}
-        Initial parameters (see `initial_parameters`).
+    init : {"normal", "scaled", "glorot"}, optional
+        Initial parameters (see `initial_parameters`); defaults to "normal" (network.py)
+        with the quadratic cost and to "scaled" (network2.py) with the others.
     dtype : {"float32", "float64"}
     seed : int or None
         Seeds the network's random Generator, which draws the initial parameters and
         the shuffling order: the same seed gives the same network and the same training.
+    backend : {"c", "numpy"}
+        Where the loops run: the C kernels, or the vectorised NumPy twin
+        (`fastmlp.numpy_backend`), which trains the same network to within rounding.
 
     Attributes
     ----------
@@ -69,19 +73,25 @@ class Network:
         ``layers[i].weights`` (n_out, n_in) and ``.biases`` (n_out,) are the live parameters.
     rng : numpy.random.Generator
         The network's source of randomness (initial parameters, shuffling order).
+    history : History or None
+        The record of the latest `fit`.
+    epochs_trained : int
+        Epochs completed over the network's life.
     """
 
-    def __init__(self, sizes, *, cost="quadratic", output=None, init="normal",
-                 dtype="float64", seed=None):
+    def __init__(self, sizes, *, cost="quadratic", output=None, init=None,
+                 dtype="float64", seed=None, backend="c"):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least 2 entries (inputs and outputs), got {sizes}")
         for i, n in enumerate(sizes):
             _validate.positive_int(f"sizes[{i}]", n)
-        self.cost = _validate.choice("cost", cost, tuple(COSTS))
+        self.cost = _validate.choice("cost", cost, COSTS)
         self.output = OUTPUTS[cost][0] if output is None else output
         _validate.choice(f"output (with cost={cost!r})", self.output, OUTPUTS[cost])
+        init = ("normal" if cost == "quadratic" else "scaled") if init is None else init
         _validate.choice("init", init, INITS)
+        self.backend = _validate.choice("backend", backend, tuple(BACKENDS))
         dtype = _validate.as_dtype(dtype)
         self.rng = np.random.default_rng(seed)
         self.layers = [Layer(n_in, n_out, dtype=dtype,
@@ -90,7 +100,8 @@ class Network:
         weights, biases = initial_parameters(self.rng, sizes, init)
         for layer, w, b in zip(self.layers, weights, biases):
             layer.weights, layer.biases = w, b
-        self._workspace = None
+        self.history = None
+        self.epochs_trained = 0
 
     # --- shape facts -------------------------------------------------------------------
 
@@ -106,51 +117,79 @@ class Network:
         return (f"Network(sizes={self.sizes}, cost={self.cost!r}, output={self.output!r}, "
                 f"dtype={self.dtype.name!r})")
 
+    def _weights(self):
+        return [layer.weights for layer in self.layers]
+
+    def _biases(self):
+        return [layer.biases for layer in self.layers]
+
+    def _parameters(self):
+        return self._weights() + self._biases()
+
+    def _backend(self):
+        return BACKENDS[self.backend]
+
     def _inputs(self, X, name="X"):
         return _validate.inputs(X, self.sizes[0], self.dtype, name)
 
     def _targets(self, y, m, name="y"):
         return _validate.targets(y, m, self.sizes[-1], self.dtype, name)
 
-    def _workspace_for(self, rows):
-        """A workspace with at least `rows` rows, kept between calls."""
-        if self._workspace is None or self._workspace.rows < rows:
-            self._workspace = Workspace(self.layers, rows)
-        return self._workspace
-
     # --- inference -----------------------------------------------------------------------
+
+    def _forward_checked(self, X):
+        return self._backend().forward(self._weights(), self._biases(), X, self.output)
+
+    def _cost(self, A, Y):
+        return self._backend().cost(A, Y, self.cost)
 
     def forward(self, X):
         """Output activations for X (m, n_in), shape (m, n_out); a 1-D X gives (n_out,)."""
         X, single = self._inputs(X)
-        out = X
-        for layer in self.layers:
-            out = layer.forward(out)
+        out = self._forward_checked(X)
         return out[0] if single else out
 
     def predict(self, X):
-        """Predicted class (index of the largest output) per sample, as int64."""
-        return np.argmax(self.forward(X), axis=-1)
+        """Predicted class per sample, as int64: the largest output, or for a network
+        with one output, 1 where it is at least 0.5."""
+        out = self.forward(X)
+        if self.sizes[-1] == 1:
+            return (out[..., 0] >= 0.5).astype(np.int64)
+        return np.argmax(out, axis=-1)
+
+    def predict_proba(self, X):
+        """Class probabilities per sample, shape (m, n_classes).
+
+        Softmax outputs are returned as they are; sigmoid outputs are divided by their sum
+        (one output o gives the two columns 1 - o and o).  Not defined for an identity
+        (regression) output.
+        """
+        if self.output == "identity":
+            raise ValueError("predict_proba needs a classifier; this network has an identity output")
+        out = self.forward(X)
+        if self.sizes[-1] == 1:
+            return np.concatenate([1 - out, out], axis=-1)
+        if self.output == "softmax":
+            return out
+        return out / out.sum(axis=-1, keepdims=True)
 
     def evaluate(self, X, y):
         """``(cost, accuracy)`` on X and labels or targets y (as in `fit`).
 
-        The cost is averaged over the samples; accuracy is the fraction of samples whose
-        largest output is at the label (or at the largest target).
+        The cost is averaged over the samples (without any L2 term); accuracy is the
+        fraction of samples whose prediction matches the label (None for an identity output).
         """
         X, _ = self._inputs(X)
         Y = self._targets(y, X.shape[0])
-        A = self.forward(X)
-        cost = _kernels.cost(A, Y, COSTS[self.cost])
-        accuracy = float(np.mean(np.argmax(A, axis=1) == np.argmax(Y, axis=1)))
-        return cost, accuracy
+        if X.shape[0] == 0:
+            raise ValueError("X has no samples")
+        A = self._forward_checked(X)
+        accuracy = None
+        if self.output != "identity":
+            accuracy = count_correct(A, Y) / X.shape[0]
+        return self._cost(A, Y), accuracy
 
     # --- training ------------------------------------------------------------------------
-
-    def _output_delta_given(self):
-        # With cross-entropy on sigmoid outputs, or log-likelihood on softmax outputs,
-        # dC/dz at the output is exactly a - y: the activation's derivative cancels.
-        return self.cost != "quadratic"
 
     def backprop(self, X, y):
         """Gradients of the cost averaged over the rows of X, without changing the network.
@@ -163,21 +202,13 @@ class Network:
         Y = self._targets(y, X.shape[0])
         if X.shape[0] == 0:
             raise ValueError("X has no samples")
-        ws = Workspace(self.layers, X.shape[0])
-        ws.forward(self.layers, X)
-        ws.backward(self.layers, X, Y, self._output_delta_given())
-        return Gradients([dw.copy() for dw in ws.dW], [db.copy() for db in ws.db],
-                         [d.copy() for d in ws.D])
+        dWs, dbs, deltas = self._backend().backprop(self._weights(), self._biases(), X, Y,
+                                                    self.cost, self.output)
+        return Gradients(list(dWs), list(dbs), list(deltas))
 
-    def _train_batch(self, ws, X, Y, lr):
-        """One step of gradient descent on the batch (X, Y)."""
-        ws.forward(self.layers, X)
-        ws.backward(self.layers, X, Y, self._output_delta_given())
-        for layer, dW, db in zip(self.layers, ws.dW, ws.db):
-            _kernels.sgd_update(dW.reshape(-1), layer.weights.reshape(-1), lr=lr)
-            _kernels.sgd_update(db, layer.biases, lr=lr)
-
-    def fit(self, X, y, *, epochs, batch_size, lr, shuffle=True):
+    def fit(self, X, y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True,
+            validation_data=None, early_stopping=None, lr_schedule="constant",
+            lr_patience=10, callbacks=(), progress=None, verbose=False):
         """Train by mini-batch stochastic gradient descent, continuing from the current weights.
 
         Each epoch visits every sample once, in an order drawn from the network's Generator
@@ -191,13 +222,46 @@ class Network:
         y : array_like, shape (n,) of int class labels, or (n, n_out) of float targets
         epochs : int
         batch_size : int
+            1 is online (per-sample) gradient descent.
         lr : float
             The learning rate (eta in Nielsen's book).
+        l2 : float
+            L2 regularisation in network2.py's convention (lmbda): each update multiplies
+            the weights by ``1 - lr * l2 / n``, n the number of training samples.  Biases
+            are not decayed.
+        momentum : float in [0, 1)
+            Momentum coefficient mu: ``v = mu v - lr grad; w += v``.  Velocities start at
+            zero on each call.
         shuffle : bool
+        validation_data : (X_val, y_val), optional
+            Evaluated at the end of every epoch; needed by early stopping and "halve".
+        early_stopping : int, optional
+            Stop when validation accuracy (for an identity output, validation cost) has not
+            improved for this many epochs, and restore the best epoch's parameters.
+        lr_schedule : "constant", "halve" or callable
+            "halve": halve lr whenever validation accuracy has not improved for
+            ``lr_patience`` epochs, and stop once lr falls below 1/128 of its initial
+            value (Nielsen's chapter 3).  A callable ``f(epoch, lr)`` returns the rate
+            for the next epoch.
+        lr_patience : int
+        callbacks : sequence of callables
+            Each is called as ``callback(network, record)`` after every epoch, with that
+            epoch's History record (a dict); raising `fastmlp.StopTraining` ends training.
+        progress : bool or None
+            A progress bar over epochs (needs tqdm); None shows one only on a terminal.
+        verbose : bool
+            Print a line per epoch, such as ``Epoch 3: 9412 / 10000 (...)``.
 
         Returns
         -------
-        self
+        History
+            Also kept as ``self.history``.
+
+        Raises
+        ------
+        DivergenceError
+            If the cost becomes NaN or infinite; the parameters are left as they were at
+            the end of the last good epoch.
         """
         X, _ = self._inputs(X)
         n = X.shape[0]
@@ -205,18 +269,42 @@ class Network:
         epochs = _validate.positive_int("epochs", epochs, minimum=0)
         batch_size = _validate.positive_int("batch_size", batch_size)
         lr = _validate.nonnegative_float("lr", lr)
+        l2 = _validate.nonnegative_float("l2", l2)
+        momentum = _validate.nonnegative_float("momentum", momentum, upper=1.0)
+        lr_patience = _validate.positive_int("lr_patience", lr_patience)
+        if early_stopping is not None:
+            early_stopping = _validate.positive_int("early_stopping", early_stopping)
+        if not callable(lr_schedule):
+            _validate.choice("lr_schedule", lr_schedule, training.SCHEDULES)
+        callbacks = list(callbacks)
+        for callback in callbacks:
+            if not callable(callback):
+                raise TypeError(f"callbacks must be callables, got {callback!r}")
         if n == 0:
             raise ValueError("X has no samples")
-        ws = self._workspace_for(min(batch_size, n))
-        for _ in range(epochs):
-            order = self.rng.permutation(n) if shuffle else None
-            for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)
-                if order is None:
-                    xb, yb = X[start:stop], Y[start:stop]
-                else:
-                    rows = order[start:stop]
-                    xb = np.take(X, rows, axis=0, out=ws.x[:stop - start])
-                    yb = np.take(Y, rows, axis=0, out=ws.y[:stop - start])
-                self._train_batch(ws, xb, yb, lr)
-        return self
+        validation = None
+        if validation_data is not None:
+            Xv, yv = validation_data
+            Xv, _ = self._inputs(Xv, "validation X")
+            validation = (Xv, self._targets(yv, Xv.shape[0], "validation y"))
+            if Xv.shape[0] == 0:
+                raise ValueError("validation X has no samples")
+        needs_validation = early_stopping is not None or lr_schedule == "halve"
+        if needs_validation and validation is None:
+            raise ValueError("early_stopping and lr_schedule='halve' need validation_data")
+
+        trainer = self._backend().Trainer(self._weights(), self._biases(),
+                                          batch_size=min(batch_size, n), cost=self.cost,
+                                          output=self.output, momentum=momentum)
+        self.history = training.run(
+            self, trainer, X, Y, validation, epochs=epochs, lr=lr, l2=l2 / n,
+            shuffle=shuffle, early_stopping=early_stopping, lr_schedule=lr_schedule,
+            lr_patience=lr_patience, callbacks=callbacks, progress=progress, verbose=verbose)
+        return self.history
+
+    # --- persistence ---------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the network to a ``.npz`` file (see `fastmlp.load`)."""
+        from .serialization import save
+        save(self, path)

@@ -167,10 +167,17 @@ def backprop(weights, biases, X, Y, cost="quadratic", output="sigmoid"):
     return dWs, dbs, deltas
 
 
-def train_step(weights, biases, X, Y, lr, cost="quadratic", output="sigmoid"):
-    """One mini-batch of gradient descent, in place on ``weights`` and ``biases``."""
+def train_step(weights, biases, X, Y, lr, cost="quadratic", output="sigmoid", l2=0.0,
+               momentum=0.0, velocities=None):
+    """One mini-batch of gradient descent, in place on ``weights`` and ``biases``.
+
+    ``l2`` is the weight decay per step (network2.py's lmbda / n); biases are not decayed.
+    With momentum, ``velocities`` holds one list per weight row and per bias vector, in
+    the order the parameters are visited here (layer by layer: rows of W, then b).
+    """
     dWs, dbs, _ = backprop(weights, biases, X, Y, cost, output)
+    rows = []
     for W, b, dW, db in zip(weights, biases, dWs, dbs):
-        for w_row, dw_row in zip(W, dW):
-            sgd_update(w_row, dw_row, lr)
-        sgd_update(b, db, lr)
+        rows += [(w_row, dw_row, l2) for w_row, dw_row in zip(W, dW)] + [(b, db, 0.0)]
+    for i, (params, grads, decay) in enumerate(rows):
+        sgd_update(params, grads, lr, decay, momentum, velocities[i] if momentum else None)

@@ -1,0 +1,57 @@
+"""History: what happened in each epoch of a training run."""
+
+FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "seconds")
+
+
+class History:
+    """Per-epoch records of one `Network.fit` run.
+
+    Each field is a list with one entry per epoch, as an attribute or by key
+    (``history.val_accuracy`` or ``history["val_accuracy"]``):
+
+    epoch
+        1 for the first epoch of the network's life; a second `fit` continues the count.
+    train_cost, train_accuracy
+        Averages over the epoch's mini-batches, each measured on the forward pass just
+        before its update (so they trail the end-of-epoch network slightly).  The cost
+        leaves out the L2 term.  Accuracy is None for an identity (regression) output.
+    val_cost, val_accuracy
+        Of the network at the end of the epoch on ``validation_data`` (None without it).
+    lr
+        The learning rate used during the epoch.
+    seconds
+        Wall time of the epoch, validation included.
+
+    ``stopped`` says why training ended: "epochs", "early_stopping", "lr_schedule" or
+    "callback"; ``best_epoch`` is the epoch whose weights early stopping restored.
+    """
+
+    def __init__(self):
+        for field in FIELDS:
+            setattr(self, field, [])
+        self.stopped = None
+        self.best_epoch = None
+
+    def append(self, **record):
+        for field in FIELDS:
+            getattr(self, field).append(record[field])
+
+    def __getitem__(self, field):
+        if field not in FIELDS:
+            raise KeyError(f"{field!r} is not one of {', '.join(FIELDS)}")
+        return getattr(self, field)
+
+    def __len__(self):
+        return len(self.epoch)
+
+    def records(self):
+        """One dict per epoch."""
+        return [dict(zip(FIELDS, values)) for values in zip(*(self[f] for f in FIELDS))]
+
+    def __repr__(self):
+        if not self.epoch:
+            return "History(no epochs)"
+        last = self.records()[-1]
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in last.items()
+                          if k != "epoch" and v is not None)
+        return f"History({len(self)} epochs, last: epoch {last['epoch']}: {shown})"

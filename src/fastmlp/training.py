@@ -1,0 +1,151 @@
+"""The training loop shared by every backend: epochs, validation, schedules, stopping."""
+import sys
+import time
+
+import numpy as np
+
+from ._metrics import count_correct
+from .history import History
+
+SCHEDULES = ("constant", "halve")
+# Nielsen's chapter 3 schedule halves the rate until it is 1/128 of the initial one.
+HALVE_FLOOR = 1 / 128
+
+
+class StopTraining(Exception):
+    """Raise this from a callback to end training after the current epoch."""
+
+
+class DivergenceError(FloatingPointError):
+    """The cost became NaN or infinite; the weights are back at the last good epoch."""
+
+
+def _progress_bar(progress, epochs):
+    """A tqdm bar over epochs, or None.  progress=None: only on a terminal, if tqdm is there."""
+    if progress is False:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress:
+            raise ImportError("progress=True needs tqdm: pip install 'fastmlp[progress]'") from None
+        return None
+    if progress is None and not sys.stderr.isatty():
+        return None
+    return tqdm(total=epochs, unit="epoch", leave=False)
+
+
+class _Best:
+    """The best validation score so far, its epoch and a copy of its parameters."""
+
+    def __init__(self):
+        self.score, self.epoch, self.params, self.stale = -np.inf, None, None, 0
+
+    def update(self, score, epoch, params, keep_params):
+        if score > self.score:
+            self.score, self.epoch, self.stale = score, epoch, 0
+            if keep_params:
+                self.params = [p.copy() for p in params]
+            return True
+        self.stale += 1
+        return False
+
+
+def _restore(params, saved):
+    for p, s in zip(params, saved):
+        p[...] = s
+
+
+def run(net, trainer, X, Y, validation, *, epochs, lr, l2, shuffle, early_stopping,
+        lr_schedule, lr_patience, callbacks, progress, verbose):
+    """Train `net` with `trainer` for up to `epochs` epochs; return the History.
+
+    ``X, Y`` and ``validation`` (None or ``(Xv, Yv)``) are checked arrays of the
+    network's dtype; ``l2`` is already the per-step decay coefficient.
+    """
+    history = History()
+    params = net._parameters()
+    n = X.shape[0]
+    classifier = net.output != "identity"
+    best = _Best()
+    bar = _progress_bar(progress, epochs)
+    start_epoch = net.epochs_trained
+    try:
+        for e in range(start_epoch + 1, start_epoch + epochs + 1):
+            started = time.perf_counter()
+            good = [p.copy() for p in params]  # the network at the end of the last good epoch
+            order = net.rng.permutation(n) if shuffle else None
+            cost_sum, correct, failed = trainer.epoch(X, Y, order, lr, l2)
+            if failed is None and not all(np.isfinite(p).all() for p in params):
+                failed = -(-n // trainer.batch_size) - 1  # the epoch's last update broke it
+            if failed is not None:
+                _restore(params, good)
+                raise DivergenceError(
+                    f"training diverged in epoch {e}, mini-batch {failed + 1}: the cost became "
+                    f"NaN or infinite. The weights are as they were at the end of epoch {e - 1}. "
+                    f"Try a smaller learning rate than lr={lr:g}.")
+            net.epochs_trained = e
+
+            val_cost = val_accuracy = None
+            if validation is not None:
+                Xv, Yv = validation
+                A = net._forward_checked(Xv)
+                val_cost = net._cost(A, Yv)
+                val_accuracy = count_correct(A, Yv) / len(Xv) if classifier else None
+            history.append(epoch=e, train_cost=cost_sum / n,
+                           train_accuracy=correct / n if classifier else None,
+                           val_cost=val_cost, val_accuracy=val_accuracy, lr=lr,
+                           seconds=time.perf_counter() - started)
+            if verbose:
+                _report(history, validation)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(cost=f"{cost_sum / n:.4f}",
+                                **({"val_acc": f"{val_accuracy:.4f}"} if val_accuracy else {}))
+
+            stop = None
+            if validation is not None:
+                score = val_accuracy if classifier else -val_cost
+                improved = best.update(score, e, params, keep_params=early_stopping is not None)
+                if early_stopping is not None and best.stale >= early_stopping:
+                    stop = "early_stopping"
+                if lr_schedule == "halve" and not improved and best.stale % lr_patience == 0:
+                    lr /= 2
+                    if lr < history.lr[0] * HALVE_FLOOR:
+                        stop = stop or "lr_schedule"
+            if callable(lr_schedule):
+                lr = float(lr_schedule(e, lr))
+            try:
+                for callback in callbacks:
+                    callback(net, history.records()[-1])
+            except StopTraining:
+                stop = stop or "callback"
+            if stop:
+                history.stopped = stop
+                break
+        else:
+            history.stopped = "epochs"
+    finally:
+        if bar is not None:
+            bar.close()
+    if early_stopping is not None and best.params is not None and best.epoch != net.epochs_trained:
+        _restore(params, best.params)
+    history.best_epoch = best.epoch
+    return history
+
+
+def _report(history, validation):
+    """Print one line per epoch, in the style of Nielsen's network.py."""
+    r = history.records()[-1]
+    if validation is not None and r["val_accuracy"] is not None:
+        n_val = len(validation[0])
+        head = f"Epoch {r['epoch']}: {round(r['val_accuracy'] * n_val)} / {n_val}"
+    else:
+        head = f"Epoch {r['epoch']} complete"
+    parts = [f"train cost {r['train_cost']:.4f}"]
+    if r["train_accuracy"] is not None:
+        parts.append(f"train accuracy {r['train_accuracy']:.4f}")
+    if r["val_cost"] is not None:
+        parts.append(f"validation cost {r['val_cost']:.4f}")
+    parts += [f"lr {r['lr']:g}", f"{r['seconds']:.2f} s"]
+    print(f"{head} ({', '.join(parts)})", flush=True)
