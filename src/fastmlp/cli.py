@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastmlp demo | info``."""
+"""Command line: ``python -m fastmlp demo | train | info``."""
 import argparse
 import platform
 import sys
@@ -25,6 +25,29 @@ def demo(args):
     return 0
 
 
+def train(args):
+    """Train a network on MNIST from a folder, report test accuracy, optionally save it."""
+    from . import Network, datasets
+
+    data = datasets.load_mnist(args.data)
+    X, y = data["train"]
+    X_test, y_test = data["test"]
+    sizes = [784] + [int(s) for s in args.hidden.split(",") if s] + [10]
+    net = Network(sizes, cost=args.cost, dtype=args.dtype, seed=args.seed)
+    print(net)
+    start = time.perf_counter()
+    net.fit(X[:50000], y[:50000], epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            l2=args.l2, momentum=args.momentum, validation_data=(X[50000:], y[50000:]),
+            verbose=True)
+    seconds = time.perf_counter() - start
+    cost, accuracy = net.evaluate(X_test, y_test)
+    print(f"test accuracy {accuracy:.4f}, cost {cost:.4f}, {seconds:.1f} s")
+    if args.save:
+        net.save(args.save)
+        print(f"saved to {args.save}")
+    return 0
+
+
 def info(args):
     """Versions and build facts, for bug reports."""
     from . import __version__
@@ -47,6 +70,22 @@ def build_parser():
     p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=demo)
+
+    p = commands.add_parser("train", help="train on MNIST read from a folder of IDX files")
+    p.add_argument("--data", default=None,
+                   help="folder holding the MNIST IDX files (default: $FASTMLP_DATA)")
+    p.add_argument("--hidden", default="30", help="hidden layer sizes, comma-separated (default 30)")
+    p.add_argument("--cost", default="quadratic",
+                   choices=["quadratic", "cross_entropy", "log_likelihood"])
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=10)
+    p.add_argument("--lr", type=float, default=3.0)
+    p.add_argument("--l2", type=float, default=0.0, help="L2 regularisation, network2.py's lmbda")
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save", metavar="PATH", help="write the trained network to PATH (.npz)")
+    p.set_defaults(run=train)
 
     p = commands.add_parser("info", help="print versions and build facts")
     p.set_defaults(run=info)
