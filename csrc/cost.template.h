@@ -1,4 +1,4 @@
-/* Costs of a batch of outputs against targets, averaged over the rows. */
+/* Costs of a batch of outputs against targets, and the count of right predictions. */
 
 /* ln(a), with a clamped to the smallest normal number so that ln(0) stays finite. */
 static inline double FM_T(safe_log)(REAL a)
@@ -6,16 +6,9 @@ static inline double FM_T(safe_log)(REAL a)
     return log(a > REAL_MIN ? (double)a : (double)REAL_MIN);
 }
 
-int FM_T(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, ptrdiff_t lda,
-                  const REAL *restrict Y, ptrdiff_t ldy, double *out)
+static double FM_T(cost_sum)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *A, ptrdiff_t lda,
+                             const REAL *Y, ptrdiff_t ldy)
 {
-    FM_FAIL_IF(m < 1 || n < 1, FM_ERR_SIZE);
-    FM_FAIL_IF(cost != FM_QUADRATIC && cost != FM_CROSS_ENTROPY && cost != FM_LOG_LIKELIHOOD,
-               FM_ERR_COST);
-    FM_CHECK_MATRIX(A, m, n, lda);
-    FM_CHECK_MATRIX(Y, m, n, ldy);
-    FM_FAIL_IF(out == NULL, FM_ERR_NULL);
-
     double total = 0;
     for (ptrdiff_t i = 0; i < m; i++) {
         const REAL *a = A + i * lda, *y = Y + i * ldy;
@@ -34,6 +27,35 @@ int FM_T(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, pt
             }
         }
     }
-    *out = total / (double)m;
+    return total;
+}
+
+int FM_I(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, ptrdiff_t lda,
+                  const REAL *restrict Y, ptrdiff_t ldy, double *out)
+{
+    *out = FM_T(cost_sum)(m, n, cost, A, lda, Y, ldy) / (double)m;
     return FM_OK;
+}
+
+/* The index of the first largest of n values (as numpy.argmax). */
+static inline ptrdiff_t FM_T(argmax)(ptrdiff_t n, const REAL *v)
+{
+    ptrdiff_t best = 0;
+    for (ptrdiff_t j = 1; j < n; j++)
+        if (v[j] > v[best]) best = j;
+    return best;
+}
+
+/* Rows whose output picks the target's class: the largest output at the largest target,
+   or with one output, output and target on the same side of 0.5. */
+static long long FM_T(count_correct)(ptrdiff_t m, ptrdiff_t n, const REAL *A, ptrdiff_t lda,
+                                     const REAL *Y, ptrdiff_t ldy)
+{
+    long long correct = 0;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        const REAL *a = A + i * lda, *y = Y + i * ldy;
+        if (n == 1) correct += (a[0] >= (REAL)0.5) == (y[0] >= (REAL)0.5);
+        else correct += FM_T(argmax)(n, a) == FM_T(argmax)(n, y);
+    }
+    return correct;
 }

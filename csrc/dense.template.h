@@ -1,16 +1,17 @@
 /*
- * Dense layer forward and backward passes.
+ * Dense layer forward and backward passes on top of the matrix product.
  *
  *   forward:   Z = X W^T + b,  A = act(Z)
  *   backward:  D = G * act'(Z)          (G = dC/dA, D = dC/dZ: each neuron's error)
  *              dW = D^T X / m,  db = sum over rows of D / m
  *              dX = D W                 (dC/dX, the previous layer's G; only when asked)
+ *
+ * Arguments are checked by the public wrappers (api.template.h).
  */
 
-static inline int FM_T(valid_activation)(int activation)
-{
-    return activation == FM_SIGMOID || activation == FM_IDENTITY || activation == FM_SOFTMAX;
-}
+/* Batches of at most this many rows take the matrix-vector path: each row is a set of
+   dot products against W's rows, with no packing, and nothing is computed for padding. */
+#define FM_SMALL_BATCH 2
 
 /* The dot product of two contiguous vectors; the compiler may reorder the sum. */
 static inline REAL FM_T(dot)(ptrdiff_t n, const REAL *restrict x, const REAL *restrict y)
@@ -28,29 +29,44 @@ static inline void FM_T(axpy)(ptrdiff_t n, REAL alpha, const REAL *restrict x, R
     for (ptrdiff_t k = 0; k < n; k++) y[k] += alpha * x[k];
 }
 
-int FM_T(fm_dense_forward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
+/* A = act(X W^T + b), the sigmoid fused into the product's last pass. */
+static int FM_T(forward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
+                          const REAL *X, ptrdiff_t ldx, const REAL *W, ptrdiff_t ldw,
+                          const REAL *b, REAL *A, ptrdiff_t lda)
+{
+    if (m <= FM_SMALL_BATCH) {
+        for (ptrdiff_t i = 0; i < m; i++)
+            for (ptrdiff_t j = 0; j < n_out; j++)
+                A[i * lda + j] = b[j] + FM_T(dot)(n_in, X + i * ldx, W + j * ldw);
+        FM_T(activate_rows)(activation, m, n_out, A, lda);
+        return FM_OK;
+    }
+    FM_T(epilogue) e = {.kind = FM_EPI_BIAS_ACT, .sigmoid = activation == FM_SIGMOID, .bias = b};
+    int status = FM_T(gemm)(m, n_out, n_in, (FM_T(mat)){X, ldx, 1}, (FM_T(mat)){W, 1, ldw},
+                            A, lda, &e);
+    if (status == FM_OK && activation == FM_SOFTMAX)
+        FM_T(activate_rows)(FM_SOFTMAX, m, n_out, A, lda);
+    return status;
+}
+
+int FM_I(fm_dense_forward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
                            const REAL *restrict X, ptrdiff_t ldx,
                            const REAL *restrict W, ptrdiff_t ldw,
                            const REAL *restrict b,
                            REAL *restrict A, ptrdiff_t lda)
 {
-    FM_FAIL_IF(m < 0 || n_in < 1 || n_out < 1, FM_ERR_SIZE);
-    FM_FAIL_IF(!FM_T(valid_activation)(activation), FM_ERR_ACTIVATION);
-    FM_CHECK_MATRIX(X, m, n_in, ldx);
-    FM_CHECK_MATRIX(W, n_out, n_in, ldw);
-    FM_CHECK_MATRIX(A, m, n_out, lda);
-    FM_FAIL_IF(b == NULL, FM_ERR_NULL);
-
-    for (ptrdiff_t i = 0; i < m; i++) {
-        const REAL *x = X + i * ldx;
-        REAL *a = A + i * lda;
-        for (ptrdiff_t j = 0; j < n_out; j++) a[j] = b[j] + FM_T(dot)(n_in, x, W + j * ldw);
-        FM_T(activate_row)(activation, n_out, a);
-    }
-    return FM_OK;
+    return FM_T(forward)(m, n_in, n_out, activation, X, ldx, W, ldw, b, A, lda);
 }
 
-int FM_T(fm_dense_backward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
+/* db = the column sums of D (m x n) times scale. */
+static void FM_T(column_sums)(ptrdiff_t m, ptrdiff_t n, const REAL *D, ptrdiff_t ldd,
+                              REAL scale, REAL *db)
+{
+    memset(db, 0, (size_t)n * sizeof(REAL));
+    for (ptrdiff_t i = 0; i < m; i++) FM_T(axpy)(n, scale, D + i * ldd, db);
+}
+
+int FM_I(fm_dense_backward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
                             const REAL *restrict X, ptrdiff_t ldx,
                             const REAL *restrict W, ptrdiff_t ldw,
                             const REAL *restrict A, ptrdiff_t lda,
@@ -59,18 +75,6 @@ int FM_T(fm_dense_backward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int ac
                             REAL *restrict dW, REAL *restrict db,
                             REAL *restrict dX, ptrdiff_t lddx)
 {
-    FM_FAIL_IF(m < 1 || n_in < 1 || n_out < 1, FM_ERR_SIZE);
-    /* The softmax Jacobian is not diagonal: its output error comes from the cost
-       (log-likelihood gives D = A - Y directly), passed here as FM_IDENTITY. */
-    FM_FAIL_IF(activation != FM_SIGMOID && activation != FM_IDENTITY, FM_ERR_ACTIVATION);
-    FM_CHECK_MATRIX(X, m, n_in, ldx);
-    FM_CHECK_MATRIX(W, n_out, n_in, ldw);
-    FM_CHECK_MATRIX(A, m, n_out, lda);
-    FM_CHECK_MATRIX(G, m, n_out, ldg);
-    FM_CHECK_MATRIX(D, m, n_out, ldd);
-    FM_FAIL_IF(dW == NULL || db == NULL, FM_ERR_NULL);
-    if (dX != NULL) FM_FAIL_IF(lddx < n_in, FM_ERR_LD);
-
     /* D = G * A * (1 - A): sigma'(z) = sigma(z) (1 - sigma(z)), read off the outputs. */
     for (ptrdiff_t i = 0; i < m; i++) {
         const REAL *g = G + i * ldg, *a = A + i * lda;
@@ -82,28 +86,16 @@ int FM_T(fm_dense_backward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int ac
             memcpy(d, g, (size_t)n_out * sizeof(REAL));
         }
     }
-
-    /* dW = D^T X / m, accumulated one sample (one outer product d x^T) at a time. */
     const REAL inv_m = (REAL)1 / (REAL)m;
-    memset(dW, 0, (size_t)(n_out * n_in) * sizeof(REAL));
-    memset(db, 0, (size_t)n_out * sizeof(REAL));
-    for (ptrdiff_t i = 0; i < m; i++) {
-        const REAL *x = X + i * ldx, *d = D + i * ldd;
-        for (ptrdiff_t j = 0; j < n_out; j++) {
-            FM_T(axpy)(n_in, d[j] * inv_m, x, dW + j * n_in);
-            db[j] += d[j];
-        }
+    /* dW = D^T X / m: A operand D^T (n_out x m), B operand X (m x n_in). */
+    FM_T(epilogue) scale = {.kind = FM_EPI_SCALE, .scale = inv_m};
+    int status = FM_T(gemm)(n_out, n_in, m, (FM_T(mat)){D, 1, ldd}, (FM_T(mat)){X, ldx, 1},
+                            dW, n_in, &scale);
+    FM_T(column_sums)(m, n_out, D, ldd, inv_m, db);
+    if (status == FM_OK && dX != NULL) {
+        FM_T(epilogue) none = {.kind = FM_EPI_NONE};
+        status = FM_T(gemm)(m, n_in, n_out, (FM_T(mat)){D, ldd, 1}, (FM_T(mat)){W, ldw, 1},
+                            dX, lddx, &none);
     }
-    for (ptrdiff_t j = 0; j < n_out; j++) db[j] *= inv_m;
-
-    /* dX = D W: row i of dX is the sum over neurons j of d_ij times row j of W. */
-    if (dX != NULL) {
-        for (ptrdiff_t i = 0; i < m; i++) {
-            const REAL *d = D + i * ldd;
-            REAL *dx = dX + i * lddx;
-            memset(dx, 0, (size_t)n_in * sizeof(REAL));
-            for (ptrdiff_t j = 0; j < n_out; j++) FM_T(axpy)(n_in, d[j], W + j * ldw, dx);
-        }
-    }
-    return FM_OK;
+    return status;
 }

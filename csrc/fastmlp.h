@@ -10,8 +10,11 @@
  *     pointer plus a leading dimension (the distance in elements between two rows, at
  *     least the number of columns).
  *   - Every kernel returns FM_OK (0) or a negative fm_status; fm_strerror() names it.
- *     Kernels never allocate, print, abort or touch Python, and keep no global state.
+ *     Kernels never allocate in the training loop, print, abort or touch Python.  The
+ *     only process-wide state is the thread pool and the chosen instruction-set path.
  *     Outputs must not overlap inputs.
+ *   - Each kernel is compiled for several instruction sets (see fm_isa) and runs the best
+ *     one the CPU supports; results agree across paths to rounding.
  */
 #ifndef FASTMLP_H
 #define FASTMLP_H
@@ -29,8 +32,27 @@ typedef enum fm_status {
     FM_ERR_LD = -3,         /* a leading dimension is smaller than its row length */
     FM_ERR_ACTIVATION = -4, /* unknown activation, or one this kernel cannot differentiate */
     FM_ERR_COST = -5,       /* unknown cost */
-    FM_ERR_VALUE = -6       /* a scalar argument is out of range (negative rate, ...) */
+    FM_ERR_VALUE = -6,      /* a scalar argument is out of range (negative rate, ...) */
+    FM_ERR_NOMEM = -7       /* the thread pool could not allocate its scratch */
 } fm_status;
+
+/* Instruction-set paths.  FASTMLP_ISA=baseline|avx2|avx512 in the environment, or
+   fm_set_isa(), forces one; otherwise the best the CPU supports is used. */
+typedef enum fm_isa {
+    FM_ISA_BASELINE = 0, /* SSE2 on x86-64, NEON on aarch64: any CPU of the architecture */
+    FM_ISA_AVX2 = 1,     /* x86-64 with AVX2 and FMA */
+    FM_ISA_AVX512 = 2    /* x86-64 with AVX-512 F, VL, BW and DQ */
+} fm_isa;
+
+int fm_get_isa(void);             /* the path in use */
+int fm_set_isa(int isa);          /* FM_ERR_VALUE if this CPU (or build) lacks it */
+int fm_isa_supported(int isa);    /* 1 or 0 */
+const char *fm_isa_name(int isa); /* "baseline", "avx2", "avx512" */
+
+/* Threads for large products (small work stays on the calling thread).  The default is
+   $FASTMLP_NUM_THREADS, else the CPUs this process may run on. */
+int fm_get_num_threads(void);
+int fm_set_num_threads(int n);    /* 1 <= n <= 64, else FM_ERR_VALUE */
 
 /* Activation applied by a layer to Z = X W^T + b. */
 typedef enum fm_activation {
@@ -48,6 +70,16 @@ typedef enum fm_cost {
 
 /* A sentence naming a status code (static storage, never NULL). */
 const char *fm_strerror(int status);
+
+/*
+ * Exponential, element by element: y[i] = e^x[i] (vectorised; at most 2 ulp from the
+ * correctly rounded result, 0 below the range of the type, +inf above it).
+ *   n  number of elements (>= 0)
+ *   x  input, n elements
+ *   y  output, n elements (may be the same array as x)
+ */
+int fm_exp_f32(ptrdiff_t n, const float *x, float *y);
+int fm_exp_f64(ptrdiff_t n, const double *x, double *y);
 
 /*
  * Sigmoid, element by element: a[i] = 1 / (1 + exp(-z[i])).
@@ -142,6 +174,58 @@ int fm_cost_f32(ptrdiff_t m, ptrdiff_t n, int cost, const float *restrict A, ptr
                 const float *restrict Y, ptrdiff_t ldy, double *out);
 int fm_cost_f64(ptrdiff_t m, ptrdiff_t n, int cost, const double *restrict A, ptrdiff_t lda,
                 const double *restrict Y, ptrdiff_t ldy, double *out);
+
+/* The most layers fm_train_epoch takes. */
+#define FM_MAX_LAYERS 64
+
+/* What fm_train_epoch reports about the epoch it ran. */
+typedef struct fm_epoch_result {
+    double cost_sum;            /* sum over samples of the cost, each mini-batch measured on
+                                   its forward pass just before its update */
+    long long correct;          /* samples predicted right on those forward passes */
+    long long failed_batch;     /* the first mini-batch whose cost was not finite (training
+                                   stopped before updating with it), or -1 */
+} fm_epoch_result;
+
+/*
+ * Elements of workspace (of the dtype) that fm_train_epoch needs for a network with
+ * sizes[0..n_layers] and mini-batches of up to `batch` rows; 0 for invalid sizes or an
+ * overflow.  Allocate it once per fit and reuse it for every epoch.
+ */
+size_t fm_train_workspace_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t batch);
+size_t fm_train_workspace_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t batch);
+
+/*
+ * One epoch of mini-batch stochastic gradient descent over n samples, in one call.
+ *   n_layers, sizes   layers (>= 1) and their sizes, inputs first: sizes[0..n_layers]
+ *   output            the last layer's fm_activation (the others are sigmoid)
+ *   cost              an fm_cost valid for that output (quadratic with sigmoid or
+ *                     identity, cross-entropy with sigmoid, log-likelihood with softmax)
+ *   n, batch          samples (>= 1) and mini-batch size (>= 1; the last may be shorter)
+ *   X, ldx            inputs, (n, sizes[0])
+ *   Y, ldy            targets, (n, sizes[n_layers])
+ *   order             n row indices giving the visiting order, or NULL for 0, 1, ...
+ *   lr, l2, momentum  as fm_sgd_update; l2 decays the weights only
+ *   W, b              per layer l: W[l] (sizes[l+1], sizes[l]) and b[l] (sizes[l+1]),
+ *                     contiguous, updated in place
+ *   vW, vb            per layer velocities shaped as W and b; NULL when momentum == 0
+ *   work, work_len    workspace of at least fm_train_workspace_*() elements
+ *   result            out: see fm_epoch_result
+ * Every mini-batch runs forward, backward and the update in C, with the layer's error
+ * products and the update fused into the matrix products' final pass.
+ */
+int fm_train_epoch_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, int cost,
+                       ptrdiff_t n, ptrdiff_t batch, const float *X, ptrdiff_t ldx,
+                       const float *Y, ptrdiff_t ldy, const long long *order,
+                       float lr, float l2, float momentum,
+                       float *const *W, float *const *b, float *const *vW, float *const *vb,
+                       float *work, size_t work_len, fm_epoch_result *result);
+int fm_train_epoch_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, int cost,
+                       ptrdiff_t n, ptrdiff_t batch, const double *X, ptrdiff_t ldx,
+                       const double *Y, ptrdiff_t ldy, const long long *order,
+                       double lr, double l2, double momentum,
+                       double *const *W, double *const *b, double *const *vW, double *const *vb,
+                       double *work, size_t work_len, fm_epoch_result *result);
 
 #ifdef __cplusplus
 }

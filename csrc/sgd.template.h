@@ -1,25 +1,24 @@
 /* Stochastic gradient descent update of one parameter array. */
 
-int FM_T(fm_sgd_update)(ptrdiff_t n, REAL lr, REAL l2, REAL momentum,
-                        const REAL *restrict g, REAL *restrict p, REAL *restrict v)
+/* p -= lr (g + l2 p); with momentum, v = momentum v - lr (g + l2 p) and p += v. */
+static void FM_T(sgd_step)(ptrdiff_t n, REAL lr, REAL l2, REAL momentum,
+                           const REAL *restrict g, REAL *restrict p, REAL *restrict v)
 {
-    FM_FAIL_IF(n < 0, FM_ERR_SIZE);
-    /* Written so that NaN arguments fail too. */
-    FM_FAIL_IF(!(lr >= 0) || !(l2 >= 0) || !(momentum >= 0 && momentum < 1), FM_ERR_VALUE);
-    FM_FAIL_IF(n > 0 && (g == NULL || p == NULL), FM_ERR_NULL);
-    FM_FAIL_IF(n > 0 && momentum != 0 && v == NULL, FM_ERR_NULL);
-
     if (momentum == 0) {
-        /* p -= lr * (g + l2 * p) */
 #pragma omp simd
         for (ptrdiff_t i = 0; i < n; i++) p[i] -= lr * (g[i] + l2 * p[i]);
     } else {
-        /* v = momentum * v - lr * (g + l2 * p);  p += v */
 #pragma omp simd
         for (ptrdiff_t i = 0; i < n; i++) {
             v[i] = momentum * v[i] - lr * (g[i] + l2 * p[i]);
             p[i] += v[i];
         }
     }
+}
+
+int FM_I(fm_sgd_update)(ptrdiff_t n, REAL lr, REAL l2, REAL momentum,
+                        const REAL *restrict g, REAL *restrict p, REAL *restrict v)
+{
+    FM_T(sgd_step)(n, lr, l2, momentum, g, p, v);
     return FM_OK;
 }

@@ -11,6 +11,7 @@ const char *fm_strerror(int status)
     case FM_ERR_ACTIVATION: return "unknown activation, or one this kernel cannot differentiate";
     case FM_ERR_COST: return "unknown cost";
     case FM_ERR_VALUE: return "a scalar argument is out of range";
+    case FM_ERR_NOMEM: return "out of memory for the thread pool's scratch";
     default: return "unknown fastmlp status code";
     }
 }

@@ -15,7 +15,17 @@ sizes = st.integers(1, 9) | st.sampled_from([1, 13, 31, 64])
 shapes = st.tuples(sizes, sizes, sizes)
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(DTYPES)
-EDGE_SHAPES = [(1, 1, 1), (1, 784, 30), (10, 30, 10), (7, 1, 5), (3, 5, 1)]
+EDGE_SHAPES = [(1, 1, 1), (1, 784, 30), (10, 30, 10), (7, 1, 5), (3, 5, 1), (2, 300, 40),
+               (130, 40, 70)]
+
+
+@pytest.fixture(autouse=True, params=_kernels.supported_isas())
+def isa(request):
+    """Every test here runs once per instruction-set path this CPU supports."""
+    before = _kernels.get_isa()
+    _kernels.set_isa(request.param)
+    yield request.param
+    _kernels.set_isa(before)
 
 
 def layer_arrays(seed, m, n_in, n_out, dtype):
@@ -26,7 +36,28 @@ def layer_arrays(seed, m, n_in, n_out, dtype):
     return X, W, b
 
 
-# --- sigmoid -----------------------------------------------------------------------------
+# --- exp and sigmoid -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_error_bound(dtype):
+    """At most 2 ulp from exp over the whole range (float64's libm exp as the yardstick,
+    itself within 1 ulp), with exact 0, inf and NaN at the edges."""
+    x = np.concatenate([np.linspace(-750, 710, 200_001), np.linspace(-1, 1, 50_001),
+                        np.random.default_rng(0).uniform(-100, 80, 50_000)]).astype(dtype)
+    y = np.empty_like(x)
+    _kernels.exp(x, y)
+    with np.errstate(over="ignore"):
+        exact = np.exp(x.astype(np.float64))
+        rounded = exact.astype(dtype)
+    finite = np.isfinite(rounded) & (rounded > 0)
+    ulps = np.abs(y[finite] - exact[finite]) / np.spacing(rounded[finite]).astype(np.float64)
+    assert ulps.max() <= 2.0, f"{ulps.max()} ulp at x = {x[finite][np.argmax(ulps)]}"
+    np.testing.assert_array_equal(np.isinf(y), np.isinf(rounded))
+    np.testing.assert_array_equal(y == 0, rounded == 0)
+    edges = np.array([-np.inf, -1e30, 0.0, np.inf, np.nan], dtype=dtype)
+    _kernels.exp(edges, edges)
+    np.testing.assert_array_equal(edges, [0.0, 0.0, 1.0, np.inf, np.nan])
+
 
 @given(n=st.integers(0, 200), seed=seeds, dtype=dtypes, scale=st.sampled_from([1, 10, 100]))
 def test_sigmoid_matches_reference(n, seed, dtype, scale):
@@ -184,6 +215,86 @@ def test_cost_is_finite_at_saturated_outputs(dtype, kind):
     # ln(0) is taken as ln(smallest normal), -87 in float32: large, but finite
     assert np.isfinite(c) and c > 40
     assert _kernels.cost(Y, Y, COST[kind]) == 0.0
+
+
+# --- a whole epoch --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch,momentum,ordered", [(4, 0.0, False), (3, 0.6, True), (1, 0.0, True),
+                                                    (23, 0.3, False)])
+def test_train_epoch_matches_reference(dtype, batch, momentum, ordered):
+    """One call trains a whole epoch: the reference does it mini-batch by mini-batch."""
+    rng = np.random.default_rng(batch)
+    sizes = [5, 7, 4, 3]
+    X, Y = rng.random((23, 5)).astype(dtype), np.eye(3, dtype=dtype)[rng.integers(0, 3, 23)]
+    W = [random_array(rng, (o, i), dtype) for i, o in zip(sizes[:-1], sizes[1:])]
+    b = [random_array(rng, o, dtype) for o in sizes[1:]]
+    ref_W, ref_b = [lists(w) for w in W], [lists(v) for v in b]
+    order = rng.permutation(23) if ordered else None
+    rows = order if ordered else np.arange(23)
+    lr, l2 = 0.8, 0.01
+    velocities = [[0.0] * len(r) for w, v in zip(ref_W, ref_b) for r in w + [v]]
+    ref_cost = 0.0
+    for start in range(0, 23, batch):
+        picked = rows[start:start + batch]
+        out = reference.feedforward(ref_W, ref_b, lists(X[picked]))[-1]
+        ref_cost += reference.cost(out, lists(Y[picked])) * len(picked)
+        reference.train_step(ref_W, ref_b, lists(X[picked]), lists(Y[picked]), lr, l2=l2,
+                             momentum=momentum, velocities=velocities)
+    work = np.empty(_kernels.train_workspace_size(W, batch), dtype=dtype)
+    vW, vb = ([np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]) if momentum else ([], [])
+    cost_sum, correct, failed = _kernels.train_epoch(
+        W, b, vW, vb, X, Y, order, batch, _kernels.SIGMOID, _kernels.QUADRATIC, lr, l2, momentum, work)
+    assert failed is None and 0 <= correct <= 23
+    assert_close(cost_sum, ref_cost, dtype, "cost", trained=True)
+    for l in range(3):
+        assert_close(W[l], ref_W[l], dtype, f"W[{l}]", trained=True)
+        assert_close(b[l], ref_b[l], dtype, f"b[{l}]", trained=True)
+
+
+def test_train_epoch_stops_at_a_non_finite_cost():
+    W, b = [np.ones((2, 3))], [np.zeros(2)]
+    X = np.ones((6, 3))
+    Y = np.zeros((6, 2))
+    Y[4, 0] = np.inf  # the third mini-batch of two
+    work = np.empty(_kernels.train_workspace_size(W, 2))
+    cost_sum, correct, failed = _kernels.train_epoch(
+        W, b, [], [], X, Y, None, 2, _kernels.SIGMOID, _kernels.QUADRATIC, 0.1, 0.0, 0.0, work)
+    assert failed == 2 and np.isfinite(cost_sum)
+
+
+def test_train_epoch_refuses_bad_arguments():
+    W, b = [np.ones((2, 3))], [np.zeros(2)]
+    X, Y = np.ones((4, 3)), np.zeros((4, 2))
+    work = np.empty(_kernels.train_workspace_size(W, 2))
+    args = dict(output=_kernels.SIGMOID, cost=_kernels.QUADRATIC, lr=0.1, l2=0.0, momentum=0.0)
+
+    def run(order=None, batch=2, work=work, **changes):
+        a = {**args, **changes}
+        return _kernels.train_epoch(W, b, [], [], X, Y, order, batch, a["output"], a["cost"],
+                                    a["lr"], a["l2"], a["momentum"], work)
+
+    with pytest.raises(_kernels.KernelError, match="out of range"):
+        run(order=np.array([0, 1, 2, 9]))
+    with pytest.raises(_kernels.KernelError, match="unknown cost"):
+        run(cost=_kernels.CROSS_ENTROPY, output=_kernels.IDENTITY)
+    with pytest.raises(_kernels.KernelError, match="size"):
+        run(work=work[:3])
+    with pytest.raises(_kernels.KernelError, match="NULL"):
+        run(momentum=0.5)  # momentum without velocities
+    with pytest.raises(ValueError, match=r"Y has shape \(4, 3\), expected \(4, 2\)"):
+        _kernels.train_epoch(W, b, [], [], X, np.zeros((4, 3)), None, 2, 0, 0, 0.1, 0.0, 0.0, work)
+    np.testing.assert_array_equal(W[0], 1.0)  # nothing was touched
+
+
+def test_train_workspace_size_grows_with_the_batch():
+    W = [np.zeros((30, 784)), np.zeros((10, 30))]
+    small, large = (_kernels.train_workspace_size(W, m) for m in (10, 100))
+    # a mini-batch's inputs, targets, and activations and errors of each layer
+    assert small >= 10 * (784 + 10 + 2 * 30 + 2 * 10)
+    assert large >= 10 * small - 10 * 64
+    # beyond one K block of the product, the weight gradient needs a buffer of its own
+    assert _kernels.train_workspace_size(W, 300) >= 300 * (784 + 10 + 2 * 40) + 30 * 784
 
 
 # --- argument checks and purity ----------------------------------------------------------------

@@ -5,6 +5,7 @@ from .gradcheck import gradcheck
 from .history import History
 from .layer import Layer
 from .network import Gradients, Network
+from .runtime import get_isa, get_num_threads, set_isa, set_num_threads, supported_isas, threads
 from .serialization import load
 from .training import DivergenceError, StopTraining
 
@@ -14,4 +15,10 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = ["DivergenceError", "Gradients", "History", "Layer", "Network", "StopTraining",
-           "gradcheck", "load", "__version__"]
+           "get_isa", "get_num_threads", "gradcheck", "load", "set_isa", "set_num_threads",
+           "supported_isas", "threads", "__version__"]
+
+from . import runtime as _runtime  # noqa: E402
+
+_runtime._check_forced_isa()
+_runtime._register_with_threadpoolctl()

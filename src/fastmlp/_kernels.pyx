@@ -6,9 +6,38 @@ checks that their shapes agree, calls the kernel without the GIL and turns a non
 status into an exception.  Argument meanings are documented in csrc/fastmlp.h.
 """
 from cython cimport floating
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
 
 cdef extern from "fastmlp.h" nogil:
     const char *fm_strerror(int status)
+    int fm_get_isa()
+    int fm_set_isa(int isa)
+    int fm_isa_supported(int isa)
+    const char *fm_isa_name(int isa)
+    int fm_get_num_threads()
+    int fm_set_num_threads(int n)
+    enum: FM_MAX_LAYERS
+    ctypedef struct fm_epoch_result:
+        double cost_sum
+        long long correct
+        long long failed_batch
+    size_t fm_train_workspace_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t batch)
+    size_t fm_train_workspace_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t batch)
+    int fm_train_epoch_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output, int cost,
+                           Py_ssize_t n, Py_ssize_t batch, const float *X, Py_ssize_t ldx,
+                           const float *Y, Py_ssize_t ldy, const long long *order,
+                           float lr, float l2, float momentum,
+                           float **W, float **b, float **vW, float **vb,
+                           float *work, size_t work_len, fm_epoch_result *result)
+    int fm_train_epoch_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output, int cost,
+                           Py_ssize_t n, Py_ssize_t batch, const double *X, Py_ssize_t ldx,
+                           const double *Y, Py_ssize_t ldy, const long long *order,
+                           double lr, double l2, double momentum,
+                           double **W, double **b, double **vW, double **vb,
+                           double *work, size_t work_len, fm_epoch_result *result)
+    int fm_exp_f32(Py_ssize_t n, const float *x, float *y)
+    int fm_exp_f64(Py_ssize_t n, const double *x, double *y)
     int fm_sigmoid_f32(Py_ssize_t n, const float *z, float *a)
     int fm_sigmoid_f64(Py_ssize_t n, const double *z, double *a)
     int fm_dense_forward_f32(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, int activation,
@@ -62,6 +91,21 @@ cdef inline floating *ptr1(const floating[::1] v) noexcept nogil:
 
 cdef inline floating *ptr2(const floating[:, ::1] v) noexcept nogil:
     return <floating *>&v[0, 0] if v.shape[0] > 0 and v.shape[1] > 0 else NULL
+
+
+def exp(const floating[::1] x not None, floating[::1] y not None):
+    """y = e^x, element by element; y may be x itself."""
+    _expect("y", (y.shape[0],), (x.shape[0],))
+    cdef Py_ssize_t n = x.shape[0]
+    cdef floating *xp = ptr1(x)
+    cdef floating *yp = ptr1(y)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = fm_exp_f32(n, xp, yp)
+        else:
+            status = fm_exp_f64(n, xp, yp)
+    _check(status)
 
 
 def sigmoid(const floating[::1] z not None, floating[::1] a not None):
@@ -174,3 +218,121 @@ def cost(const floating[:, ::1] A not None, const floating[:, ::1] Y not None,
             status = fm_cost_f64(m, n, kind, Ap, n, Yp, n, &out)
     _check(status)
     return out
+
+
+# --- a whole epoch ------------------------------------------------------------------------
+
+def _sizes_of(weights):
+    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    if len(weights) > FM_MAX_LAYERS:
+        raise ValueError(f"at most {FM_MAX_LAYERS} layers, got {len(weights)}")
+    return sizes
+
+
+def train_workspace_size(weights, Py_ssize_t batch):
+    """Elements of workspace train_epoch needs for these weights and mini-batches of `batch`."""
+    cdef Py_ssize_t sizes[FM_MAX_LAYERS + 1]
+    py_sizes = _sizes_of(weights)
+    for i, v in enumerate(py_sizes):
+        sizes[i] = v
+    if weights[0].dtype.name == "float32":
+        return fm_train_workspace_f32(len(weights), sizes, batch)
+    return fm_train_workspace_f64(len(weights), sizes, batch)
+
+
+cdef floating **_pointers(list arrays, floating *kind) except NULL:
+    """A malloc'ed array of the data pointers of C-contiguous arrays of one dtype."""
+    cdef floating **out = <floating **>malloc(max(len(arrays), 1) * sizeof(floating *))
+    cdef floating[::1] flat
+    if out == NULL:
+        raise MemoryError()
+    for i, a in enumerate(arrays):
+        flat = a.reshape(-1)  # a view of a C-contiguous array, never a copy
+        out[i] = &flat[0]
+    return out
+
+
+def train_epoch(list weights, list biases, list vweights, list vbiases,
+                const floating[:, ::1] X not None, const floating[:, ::1] Y not None,
+                const int64_t[::1] order, Py_ssize_t batch, int output, int cost,
+                double lr, double l2, double momentum, floating[::1] work not None):
+    """One epoch of mini-batch SGD in C (see fm_train_epoch); parameters change in place.
+
+    weights[l] (n_out, n_in) and biases[l] (n_out,) are C-contiguous arrays of X's dtype;
+    vweights / vbiases likewise, or empty lists without momentum.  `order` holds the row
+    visiting order, or is None.  Returns (cost_sum, correct, failed_batch or None).
+    """
+    cdef Py_ssize_t L = len(weights)
+    cdef Py_ssize_t sizes[FM_MAX_LAYERS + 1]
+    py_sizes = _sizes_of(weights)
+    for i, v in enumerate(py_sizes):
+        sizes[i] = v
+    _expect("X", (X.shape[0], X.shape[1]), (X.shape[0], sizes[0]))
+    _expect("Y", (Y.shape[0], Y.shape[1]), (X.shape[0], sizes[L]))
+    if order is not None:
+        _expect("order", (order.shape[0],), (X.shape[0],))
+    cdef const long long *order_p = <const long long *>&order[0] if order is not None and order.shape[0] else NULL
+    cdef floating **W = NULL
+    cdef floating **b = NULL
+    cdef floating **vW = NULL
+    cdef floating **vb = NULL
+    cdef fm_epoch_result result
+    cdef int status
+    cdef floating *Xp = ptr2(X)
+    cdef floating *Yp = ptr2(Y)
+    cdef floating *workp = ptr1(work)
+    cdef size_t work_len = work.shape[0]
+    try:
+        W = _pointers(weights, Xp)
+        b = _pointers(biases, Xp)
+        if vweights:
+            vW = _pointers(vweights, Xp)
+            vb = _pointers(vbiases, Xp)
+        with nogil:
+            if floating is float:
+                status = fm_train_epoch_f32(L, sizes, output, cost, X.shape[0], batch, Xp, sizes[0],
+                                            Yp, sizes[L], order_p, <float>lr, <float>l2,
+                                            <float>momentum, W, b, vW, vb, workp, work_len, &result)
+            else:
+                status = fm_train_epoch_f64(L, sizes, output, cost, X.shape[0], batch, Xp, sizes[0],
+                                            Yp, sizes[L], order_p, lr, l2, momentum, W, b, vW, vb,
+                                            workp, work_len, &result)
+    finally:
+        free(W)
+        free(b)
+        free(vW)
+        free(vb)
+    _check(status)
+    return result.cost_sum, result.correct, None if result.failed_batch < 0 else result.failed_batch
+
+
+# --- instruction sets and threads ---------------------------------------------------------
+
+ISA_NAMES = tuple(fm_isa_name(i).decode() for i in range(3))
+
+
+def get_isa():
+    """The instruction-set path the kernels run: "baseline", "avx2" or "avx512"."""
+    return fm_isa_name(fm_get_isa()).decode()
+
+
+def supported_isas():
+    """The paths this CPU and build can run, slowest first."""
+    return tuple(name for i, name in enumerate(ISA_NAMES) if fm_isa_supported(i))
+
+
+def set_isa(str name):
+    """Force a path (for tests and comparisons)."""
+    if name not in ISA_NAMES:
+        raise ValueError(f"isa={name!r} is not one of {', '.join(map(repr, ISA_NAMES))}")
+    if fm_set_isa(ISA_NAMES.index(name)) != 0:
+        raise ValueError(f"this CPU cannot run the {name!r} path; it supports {supported_isas()}")
+
+
+def get_num_threads():
+    return fm_get_num_threads()
+
+
+def set_num_threads(int n):
+    if fm_set_num_threads(n) != 0:
+        raise ValueError(f"the thread count must be between 1 and 64, got {n}")

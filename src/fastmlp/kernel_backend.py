@@ -7,7 +7,7 @@ dtype, C-contiguous, updated in place.
 import numpy as np
 
 from . import _kernels
-from ._metrics import count_correct, layer_activations, output_delta_given
+from ._metrics import layer_activations, output_delta_given
 
 ACTIVATION_CODES = {"sigmoid": _kernels.SIGMOID, "identity": _kernels.IDENTITY,
                     "softmax": _kernels.SOFTMAX}
@@ -27,8 +27,6 @@ class Workspace:
         widths = [w.shape[0] for w in weights]
         self.rows = rows
         self.activations = layer_activations(len(weights), output)
-        self.x = np.empty((rows, weights[0].shape[1]), dtype=dtype)  # a gathered batch
-        self.y = np.empty((rows, widths[-1]), dtype=dtype)
         self.A = [np.empty((rows, n), dtype=dtype) for n in widths]  # activations
         self.G = [np.empty((rows, n), dtype=dtype) for n in widths]  # dC/dA
         self.D = [np.empty((rows, n), dtype=dtype) for n in widths]  # dC/dZ, the errors
@@ -89,16 +87,18 @@ def backprop(weights, biases, X, Y, cost="quadratic", output="sigmoid"):
 class Trainer:
     """Mini-batch SGD on the parameter lists, in place, one epoch per call.
 
-    ``momentum`` > 0 keeps a velocity per parameter, zero at the start, for the life of
-    this trainer.
+    Each epoch is a single call into C (fm_train_epoch): forward, backward and update
+    for every mini-batch, with a workspace allocated here once.  ``momentum`` > 0 keeps
+    a velocity per parameter, zero at the start, for the life of this trainer.
     """
 
     def __init__(self, weights, biases, *, batch_size, cost, output, momentum=0.0):
         self.weights, self.biases = weights, biases
-        self.batch_size, self.cost, self.momentum = batch_size, cost, momentum
-        self.ws = Workspace(weights, batch_size, output)
-        self.velocities = ([np.zeros(p.size, p.dtype) for p in weights + biases]
-                           if momentum else None)
+        self.batch_size, self.cost, self.output, self.momentum = batch_size, cost, output, momentum
+        dtype = weights[0].dtype
+        self.work = np.empty(_kernels.train_workspace_size(weights, batch_size), dtype=dtype)
+        self.velocities = ([np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases]) \
+            if momentum else ([], [])
 
     def epoch(self, X, Y, order, lr, l2):
         """Train on every row of (X, Y) once, in mini-batches in `order` (None: in order).
@@ -109,27 +109,6 @@ class Trainer:
         before its update; ``failed_batch`` is the index of the first mini-batch whose cost
         was not finite (training stops there), or None.
         """
-        ws, n, rows = self.ws, X.shape[0], self.batch_size
-        cost_sum, correct = 0.0, 0
-        params = self.weights + self.biases
-        for batch, start in enumerate(range(0, n, rows)):
-            stop = min(start + rows, n)
-            if order is None:
-                xb, yb = X[start:stop], Y[start:stop]
-            else:
-                xb = np.take(X, order[start:stop], axis=0, out=ws.x[:stop - start])
-                yb = np.take(Y, order[start:stop], axis=0, out=ws.y[:stop - start])
-            A = ws.forward(self.weights, self.biases, xb)
-            batch_cost = cost(A, yb, self.cost)
-            if not np.isfinite(batch_cost):
-                return cost_sum, correct, batch
-            cost_sum += batch_cost * (stop - start)
-            correct += count_correct(A, yb)
-            ws.backward(self.weights, xb, yb, self.cost)
-            grads = ws.dW + ws.db
-            for i, (p, g) in enumerate(zip(params, grads)):
-                v = self.velocities[i] if self.velocities else None
-                _kernels.sgd_update(g.reshape(-1), p.reshape(-1), v, lr=lr,
-                                    l2=l2 if i < len(self.weights) else 0.0,
-                                    momentum=self.momentum)
-        return cost_sum, correct, None
+        return _kernels.train_epoch(
+            self.weights, self.biases, *self.velocities, X, Y, order, self.batch_size,
+            ACTIVATION_CODES[self.output], COST_CODES[self.cost], lr, l2, self.momentum, self.work)

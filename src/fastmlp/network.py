@@ -3,7 +3,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _validate, kernel_backend, numpy_backend, training
+from . import _validate, kernel_backend, numpy_backend, runtime, training
 from ._metrics import count_correct
 from .layer import Layer
 
@@ -208,7 +208,7 @@ class Network:
 
     def fit(self, X, y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True,
             validation_data=None, early_stopping=None, lr_schedule="constant",
-            lr_patience=10, callbacks=(), progress=None, verbose=False):
+            lr_patience=10, callbacks=(), progress=None, verbose=False, threads=None):
         """Train by mini-batch stochastic gradient descent, continuing from the current weights.
 
         Each epoch visits every sample once, in an order drawn from the network's Generator
@@ -251,6 +251,8 @@ class Network:
             A progress bar over epochs (needs tqdm); None shows one only on a terminal.
         verbose : bool
             Print a line per epoch, such as ``Epoch 3: 9412 / 10000 (...)``.
+        threads : int, optional
+            Threads for the C kernels during this call (default: `fastmlp.get_num_threads()`).
 
         Returns
         -------
@@ -280,6 +282,8 @@ class Network:
         for callback in callbacks:
             if not callable(callback):
                 raise TypeError(f"callbacks must be callables, got {callback!r}")
+        if threads is not None:
+            threads = _validate.positive_int("threads", threads)
         if n == 0:
             raise ValueError("X has no samples")
         validation = None
@@ -296,10 +300,11 @@ class Network:
         trainer = self._backend().Trainer(self._weights(), self._biases(),
                                           batch_size=min(batch_size, n), cost=self.cost,
                                           output=self.output, momentum=momentum)
-        self.history = training.run(
-            self, trainer, X, Y, validation, epochs=epochs, lr=lr, l2=l2 / n,
-            shuffle=shuffle, early_stopping=early_stopping, lr_schedule=lr_schedule,
-            lr_patience=lr_patience, callbacks=callbacks, progress=progress, verbose=verbose)
+        with runtime.threads(threads):
+            self.history = training.run(
+                self, trainer, X, Y, validation, epochs=epochs, lr=lr, l2=l2 / n,
+                shuffle=shuffle, early_stopping=early_stopping, lr_schedule=lr_schedule,
+                lr_patience=lr_patience, callbacks=callbacks, progress=progress, verbose=verbose)
         return self.history
 
     # --- persistence ---------------------------------------------------------------------

@@ -1,0 +1,145 @@
+/*
+ * A whole epoch of mini-batch SGD in one call: for each mini-batch, the forward pass,
+ * the output error, backpropagation and the update, with no allocation and no Python.
+ *
+ * Per mini-batch of m rows, with A_0 the inputs and L layers:
+ *   forward    A_l = act(A_{l-1} W_l^T + b_l)             bias + sigmoid fused in the product
+ *   output     D_L = A_L - Y, times A_L (1 - A_L) for the quadratic cost on sigmoid outputs
+ *   backward   D_{l-1} = (D_l W_l) * A_{l-1} (1 - A_{l-1})  derivative fused in the product,
+ *                                                         taken before W_l changes
+ *   update     W_l -= lr (D_l^T A_{l-1} / m + l2 W_l)      fused in the gradient's product:
+ *                                                         no dW is ever stored
+ *              b_l -= lr (column sums of D_l) / m          (with momentum: velocities)
+ */
+
+#include "workspace.template.h"
+
+/* Rows [start, start + m) of the epoch, gathered through `order` when there is one. */
+static void FM_T(gather)(ptrdiff_t m, ptrdiff_t width, const REAL *src, ptrdiff_t ld,
+                         const long long *order, ptrdiff_t start, REAL *out)
+{
+    for (ptrdiff_t i = 0; i < m; i++)
+        memcpy(out + i * width, src + order[start + i] * ld, (size_t)width * sizeof(REAL));
+}
+
+/* D_{l-1} = (D_l W_l) * A_{l-1} (1 - A_{l-1}): the error flowing back one layer. */
+static int FM_T(backprop_error)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
+                                const REAL *W, const REAL *A_prev, REAL *D_prev)
+{
+    if (m <= FM_SMALL_BATCH) {
+        for (ptrdiff_t i = 0; i < m; i++) {
+            REAL *dp = D_prev + i * n_prev;
+            const REAL *s = A_prev + i * n_prev;
+            memset(dp, 0, (size_t)n_prev * sizeof(REAL));
+            for (ptrdiff_t j = 0; j < n; j++) FM_T(axpy)(n_prev, D[i * n + j], W + j * n_prev, dp);
+#pragma omp simd
+            for (ptrdiff_t k = 0; k < n_prev; k++) dp[k] *= s[k] * ((REAL)1 - s[k]);
+        }
+        return FM_OK;
+    }
+    FM_T(epilogue) e = {.kind = FM_EPI_DSIGMOID, .S = A_prev, .lds = n_prev};
+    return FM_T(gemm)(m, n_prev, n, (FM_T(mat)){D, n, 1}, (FM_T(mat)){W, n_prev, 1},
+                      D_prev, n_prev, &e);
+}
+
+/* W -= lr (D^T A_prev / m + l2 W), with momentum through V: the update fused into the
+   gradient's product.  grad is scratch for batches longer than one K block. */
+static int FM_T(update_weights)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
+                                const REAL *A_prev, ptrdiff_t ld_prev, REAL *W, REAL *V,
+                                REAL lr, REAL l2, REAL mu, REAL *grad)
+{
+    const REAL inv_m = (REAL)1 / (REAL)m;
+    if (m == 1) { /* a rank-one update, one pass over W */
+        for (ptrdiff_t j = 0; j < n; j++) {
+            REAL dj = D[j], *w = W + j * n_prev, *v = V ? V + j * n_prev : NULL;
+            if (v) {
+#pragma omp simd
+                for (ptrdiff_t k = 0; k < n_prev; k++) {
+                    v[k] = mu * v[k] - lr * (dj * A_prev[k] + l2 * w[k]);
+                    w[k] += v[k];
+                }
+            } else {
+#pragma omp simd
+                for (ptrdiff_t k = 0; k < n_prev; k++) w[k] -= lr * (dj * A_prev[k] + l2 * w[k]);
+            }
+        }
+        return FM_OK;
+    }
+    FM_T(epilogue) e = {.kind = FM_EPI_SGD, .scale = inv_m, .W = W, .V = V, .ldw = n_prev,
+                        .lr = lr, .l2 = l2, .mu = mu};
+    return FM_T(gemm)(n, n_prev, m, (FM_T(mat)){D, 1, n}, (FM_T(mat)){A_prev, ld_prev, 1},
+                      m > FM_GEMM_KC ? grad : NULL, n_prev, &e);
+}
+
+int FM_I(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int cost,
+                         ptrdiff_t n, ptrdiff_t batch, const REAL *X, ptrdiff_t ldx,
+                         const REAL *Y, ptrdiff_t ldy, const long long *order,
+                         REAL lr, REAL l2, REAL momentum,
+                         REAL *const *W, REAL *const *b, REAL *const *vW, REAL *const *vb,
+                         REAL *work, size_t work_len, fm_epoch_result *result)
+{
+    (void)work_len; /* checked by the public wrapper */
+    FM_T(layout) lay = {0};
+    FM_T(lay_out)(L, sizes, batch, work, &lay);
+    const int apply_output_derivative = cost == FM_QUADRATIC && output == FM_SIGMOID;
+    result->cost_sum = 0;
+    result->correct = 0;
+    result->failed_batch = -1;
+
+    for (ptrdiff_t start = 0, batch_no = 0; start < n; start += batch, batch_no++) {
+        const ptrdiff_t m = n - start < batch ? n - start : batch;
+        const REAL *x = X + start * ldx, *y = Y + start * ldy;
+        ptrdiff_t lx = ldx, ly = ldy;
+        if (order) {
+            FM_T(gather)(m, sizes[0], X, ldx, order, start, lay.x);
+            FM_T(gather)(m, sizes[L], Y, ldy, order, start, lay.y);
+            x = lay.x, y = lay.y, lx = sizes[0], ly = sizes[L];
+        }
+        /* forward */
+        const REAL *a = x;
+        ptrdiff_t la = lx;
+        for (ptrdiff_t l = 1; l <= L; l++) {
+            int status = FM_T(forward)(m, sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
+                                       a, la, W[l - 1], sizes[l - 1], b[l - 1], lay.A[l], sizes[l]);
+            if (status != FM_OK) return status;
+            a = lay.A[l], la = sizes[l];
+        }
+        /* the cost of this batch before its update; a non-finite one stops the epoch */
+        const REAL *out = lay.A[L];
+        double batch_cost = FM_T(cost_sum)(m, sizes[L], cost, out, sizes[L], y, ly);
+        if (!isfinite(batch_cost)) {
+            result->failed_batch = batch_no;
+            return FM_OK;
+        }
+        result->cost_sum += batch_cost;
+        result->correct += FM_T(count_correct)(m, sizes[L], out, sizes[L], y, ly);
+
+        /* output error */
+        for (ptrdiff_t i = 0; i < m; i++) {
+            const REAL *ai = out + i * sizes[L], *yi = y + i * ly;
+            REAL *d = lay.D[L] + i * sizes[L];
+#pragma omp simd
+            for (ptrdiff_t j = 0; j < sizes[L]; j++)
+                d[j] = apply_output_derivative ? (ai[j] - yi[j]) * ai[j] * ((REAL)1 - ai[j])
+                                               : ai[j] - yi[j];
+        }
+        /* backward and update, last layer first */
+        for (ptrdiff_t l = L; l >= 1; l--) {
+            const REAL *a_prev = l > 1 ? lay.A[l - 1] : x;
+            ptrdiff_t ld_prev = l > 1 ? sizes[l - 1] : lx;
+            int status = FM_OK;
+            if (l > 1)
+                status = FM_T(backprop_error)(m, sizes[l - 1], sizes[l], lay.D[l], W[l - 1],
+                                              lay.A[l - 1], lay.D[l - 1]);
+            if (status == FM_OK)
+                status = FM_T(update_weights)(m, sizes[l - 1], sizes[l], lay.D[l], a_prev, ld_prev,
+                                              W[l - 1], vW ? vW[l - 1] : NULL, lr, l2, momentum,
+                                              lay.grad);
+            if (status != FM_OK) return status;
+            FM_T(column_sums)(m, sizes[l], lay.D[l], sizes[l], (REAL)1 / (REAL)m, lay.db);
+            FM_T(sgd_step)(sizes[l], lr, 0, momentum, lay.db, b[l - 1], vb ? vb[l - 1] : NULL);
+        }
+    }
+    return FM_OK;
+}
+

@@ -1,0 +1,296 @@
+/*
+ * A cache-blocked, register-tiled matrix product C = A B (the BLIS design), with the
+ * layer's elementwise work fused into the pass that finishes each tile of C.
+ *
+ * A (M x K) and B (K x N) are read through a row and a column stride each, so one kernel
+ * serves X W^T (forward), D W (input gradient) and D^T X (weight gradient).  Blocks of A
+ * (MC x KC) and B (KC x NC) are packed into MR-row and NR-column panels; the micro-kernel
+ * keeps an MR x NR tile of C in vector registers (GCC vector extensions, VL lanes).
+ * Each thread computes its own slice of C (split along N or M) with its own packing
+ * buffers, so the threads never wait on each other inside a product.
+ */
+
+#define VL (FM_VEC_BYTES / (ptrdiff_t)sizeof(REAL))
+#define MR 6
+#define NV 2
+#define NR (NV * VL)
+#define KC FM_GEMM_KC
+#define NC 512
+#if FM_IS_FLOAT
+#define MC 144
+#else
+#define MC 72
+#endif
+#define FM_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+_Static_assert((MC * KC + KC * NC) * sizeof(REAL) + 2 * 64 <= FM_SCRATCH_BYTES,
+               "packing buffers exceed the per-thread scratch");
+
+typedef REAL FM_T(vec) __attribute__((vector_size(FM_VEC_BYTES), may_alias));
+/* The same vector at any element alignment, for loads and stores into C. */
+typedef REAL FM_T(uvec) __attribute__((vector_size(FM_VEC_BYTES), aligned(sizeof(REAL)), may_alias));
+
+/* A matrix read through strides: element (i, p) is at p[i * rs + p * cs]. */
+typedef struct { const REAL *p; ptrdiff_t rs, cs; } FM_T(mat);
+
+/* What happens to each finished element c = (A B)_ij; see enum fm_epilogue_kind. */
+typedef struct {
+    int kind;
+    int sigmoid;            /* FM_EPI_BIAS_ACT: apply the sigmoid after the bias */
+    REAL scale;             /* FM_EPI_SCALE, FM_EPI_SGD: c is multiplied by it first */
+    const REAL *bias;       /* FM_EPI_BIAS_ACT: N biases */
+    const REAL *S;          /* FM_EPI_DSIGMOID: sigmoid outputs, M x N, row stride lds */
+    ptrdiff_t lds;
+    REAL *W, *V;            /* FM_EPI_SGD: parameters and velocities (or NULL), M x N */
+    ptrdiff_t ldw;
+    REAL lr, l2, mu;
+} FM_T(epilogue);
+
+static inline FM_T(epilogue) FM_T(epilogue_at)(FM_T(epilogue) e, ptrdiff_t i0, ptrdiff_t j0)
+{
+    if (e.bias) e.bias += j0;
+    if (e.S) e.S += i0 * e.lds + j0;
+    if (e.W) e.W += i0 * e.ldw + j0;
+    if (e.V) e.V += i0 * e.ldw + j0;
+    return e;
+}
+
+/*
+ * Copy `rows` (<= width) source rows, element p of row r at src[r * row_stride + p * step],
+ * into a kc x width panel, panel[p * width + r], zero-padding rows up to width.  The
+ * panel is written in order; full panels take a loop with the width fixed.
+ */
+#define FM_INTERLEAVE_FIXED(W)                                                     \
+    for (ptrdiff_t p = 0; p < kc; p++)                                             \
+        for (ptrdiff_t r = 0; r < (W); r++) panel[p * (W) + r] = src[r * row_stride + p * step]
+static inline void FM_T(interleave)(ptrdiff_t kc, ptrdiff_t rows, ptrdiff_t width,
+                                    const REAL *restrict src, ptrdiff_t row_stride,
+                                    ptrdiff_t step, REAL *restrict panel)
+{
+    if (rows == MR && width == MR) {
+        FM_INTERLEAVE_FIXED(MR);
+    } else if (rows == NR && width == NR) {
+        FM_INTERLEAVE_FIXED(NR);
+    } else {
+        for (ptrdiff_t p = 0; p < kc; p++)
+            for (ptrdiff_t r = 0; r < width; r++)
+                panel[p * width + r] = r < rows ? src[r * row_stride + p * step] : (REAL)0;
+    }
+}
+#undef FM_INTERLEAVE_FIXED
+
+/* Pack an mc x kc block of A into MR-row panels, zero-padding the last. */
+static void FM_T(pack_a)(ptrdiff_t mc, ptrdiff_t kc, FM_T(mat) A, REAL *restrict out)
+{
+    for (ptrdiff_t i0 = 0; i0 < mc; i0 += MR, out += MR * kc)
+        FM_T(interleave)(kc, FM_MIN(MR, mc - i0), MR, A.p + i0 * A.rs, A.rs, A.cs, out);
+}
+
+/* Pack a kc x nc block of B into NR-column panels, zero-padding the last. */
+static void FM_T(pack_b)(ptrdiff_t kc, ptrdiff_t nc, FM_T(mat) B, REAL *restrict out)
+{
+    for (ptrdiff_t j0 = 0; j0 < nc; j0 += NR, out += NR * kc) {
+        ptrdiff_t nr = FM_MIN(NR, nc - j0);
+        if (nr == NR && B.cs == 1) { /* rows of B are contiguous: copy NR at a time */
+            for (ptrdiff_t p = 0; p < kc; p++)
+                memcpy(out + p * NR, B.p + p * B.rs + j0, NR * sizeof(REAL));
+        } else { /* B = W^T: each panel is a transpose of NR rows of W */
+            FM_T(interleave)(kc, nr, NR, B.p + j0 * B.cs, B.cs, B.rs, out);
+        }
+    }
+}
+
+/*
+ * The MR x NR tile a (MR x kc panel) times b (kc x NR panel), accumulated in registers,
+ * plus the tile of C at `add` when it is not NULL; the sum goes to C at `store` when that
+ * is not NULL, else to ct.  Kept out of line so that its 2 MR vector accumulators get
+ * the register file to themselves.
+ */
+__attribute__((noinline)) static void FM_T(micro_kernel)(ptrdiff_t kc, const REAL *restrict a,
+                                                         const REAL *restrict b, REAL *restrict ct,
+                                                         const REAL *add, REAL *store,
+                                                         ptrdiff_t ldc)
+{
+    FM_T(vec) c[MR][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) c[i][v] = (FM_T(vec)){0};
+    for (ptrdiff_t p = 0; p < kc; p++, a += MR, b += NR) {
+        FM_T(vec) bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) bv[v] = ((const FM_T(vec) *)b)[v];
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) c[i][v] += a[i] * bv[v];
+    }
+    if (add) {
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) c[i][v] += *(const FM_T(uvec) *)(add + i * ldc + v * VL);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            if (store) *(FM_T(uvec) *)(store + i * ldc + v * VL) = c[i][v];
+            else ((FM_T(vec) *)ct)[i * NV + v] = c[i][v];
+        }
+}
+
+/*
+ * Add the tile ct (mr x nr of it) to C (or store it, on the first K block), and on the
+ * last K block apply the epilogue.  With a single K block and FM_EPI_SGD, C is not used.
+ */
+static void FM_T(finish_tile)(const FM_T(epilogue) *e, const REAL *restrict ct, int first,
+                              int last, REAL *C, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr)
+{
+    for (ptrdiff_t ii = 0; ii < mr; ii++) {
+        const REAL *t = ct + ii * NR;
+        REAL *c = C ? C + ii * ldc : NULL;
+        REAL row[NR];
+        if (first) {
+            memcpy(row, t, (size_t)nr * sizeof(REAL));
+        } else {
+#pragma omp simd
+            for (ptrdiff_t jj = 0; jj < nr; jj++) row[jj] = t[jj] + c[jj];
+        }
+        if (!last) {
+            memcpy(c, row, (size_t)nr * sizeof(REAL));
+            continue;
+        }
+        switch (e->kind) {
+        case FM_EPI_NONE:
+            memcpy(c, row, (size_t)nr * sizeof(REAL));
+            break;
+        case FM_EPI_SCALE:
+#pragma omp simd
+            for (ptrdiff_t jj = 0; jj < nr; jj++) c[jj] = row[jj] * e->scale;
+            break;
+        case FM_EPI_BIAS_ACT:
+            if (e->sigmoid) {
+#pragma omp simd
+                for (ptrdiff_t jj = 0; jj < nr; jj++) c[jj] = FM_T(sigmoid1)(row[jj] + e->bias[jj]);
+            } else {
+#pragma omp simd
+                for (ptrdiff_t jj = 0; jj < nr; jj++) c[jj] = row[jj] + e->bias[jj];
+            }
+            break;
+        case FM_EPI_DSIGMOID: {
+            /* the previous layer's error: (D W)_ij * s_ij (1 - s_ij) */
+            const REAL *s = e->S + ii * e->lds;
+#pragma omp simd
+            for (ptrdiff_t jj = 0; jj < nr; jj++) c[jj] = row[jj] * s[jj] * ((REAL)1 - s[jj]);
+            break;
+        }
+        default: { /* FM_EPI_SGD: the gradient is row * scale */
+            REAL *w = e->W + ii * e->ldw;
+            if (e->V) {
+                REAL *v = e->V + ii * e->ldw;
+#pragma omp simd
+                for (ptrdiff_t jj = 0; jj < nr; jj++) {
+                    v[jj] = e->mu * v[jj] - e->lr * (row[jj] * e->scale + e->l2 * w[jj]);
+                    w[jj] += v[jj];
+                }
+            } else {
+#pragma omp simd
+                for (ptrdiff_t jj = 0; jj < nr; jj++)
+                    w[jj] -= e->lr * (row[jj] * e->scale + e->l2 * w[jj]);
+            }
+            break;
+        }
+        }
+    }
+}
+
+/* One thread's product: the whole BLIS loop nest over an M x N slice of C. */
+static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A, FM_T(mat) B,
+                              REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e, void *scratch)
+{
+    REAL *pack_a = (REAL *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    REAL *pack_b = (REAL *)(((uintptr_t)(pack_a + MC * KC) + 63) & ~(uintptr_t)63);
+    REAL ct[MR * NR] __attribute__((aligned(64)));
+
+    for (ptrdiff_t jc = 0; jc < N; jc += NC) {
+        ptrdiff_t nc = FM_MIN(NC, N - jc);
+        for (ptrdiff_t pc = 0; pc < K; pc += KC) {
+            ptrdiff_t kc = FM_MIN(KC, K - pc);
+            int first = pc == 0, last = pc + kc >= K;
+            FM_T(pack_b)(kc, nc, (FM_T(mat)){B.p + pc * B.rs + jc * B.cs, B.rs, B.cs}, pack_b);
+            for (ptrdiff_t ic = 0; ic < M; ic += MC) {
+                ptrdiff_t mc = FM_MIN(MC, M - ic);
+                FM_T(pack_a)(mc, kc, (FM_T(mat)){A.p + ic * A.rs + pc * A.cs, A.rs, A.cs}, pack_a);
+                for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
+                    for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
+                        ptrdiff_t i0 = ic + ir, j0 = jc + jr;
+                        ptrdiff_t mr = FM_MIN(MR, mc - ir), nr = FM_MIN(NR, nc - jr);
+                        REAL *c = C ? C + i0 * ldc + j0 : NULL;
+                        const REAL *pa = pack_a + ir * kc, *pb = pack_b + jr * kc;
+                        if (mr < MR || nr < NR) { /* an edge tile: through ct, element by element */
+                            FM_T(micro_kernel)(kc, pa, pb, ct, NULL, NULL, ldc);
+                            FM_T(epilogue) at = FM_T(epilogue_at)(*e, i0, j0);
+                            FM_T(finish_tile)(&at, ct, first, last, c, ldc, mr, nr);
+                        } else if (!last) { /* a partial sum: straight into C */
+                            FM_T(micro_kernel)(kc, pa, pb, ct, first ? NULL : c, c, ldc);
+                        } else { /* the full sum, in ct, then the epilogue */
+                            FM_T(micro_kernel)(kc, pa, pb, ct, first ? NULL : c, NULL, ldc);
+                            FM_T(epilogue) at = FM_T(epilogue_at)(*e, i0, j0);
+                            FM_T(finish_tile)(&at, ct, 1, 1, c, ldc, MR, NR);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    ptrdiff_t M, N, K, ldc;
+    FM_T(mat) A, B;
+    REAL *C;
+    const FM_T(epilogue) *e;
+    int split_n;
+} FM_T(gemm_job);
+
+/* Thread `slot` of `n_slots` takes its share of C's columns (or rows), in whole panels. */
+static void FM_T(gemm_task)(void *arg, int slot, int n_slots)
+{
+    const FM_T(gemm_job) *job = arg;
+    ptrdiff_t extent = job->split_n ? job->N : job->M, unit = job->split_n ? NR : MR;
+    ptrdiff_t units = (extent + unit - 1) / unit;
+    ptrdiff_t lo = units * slot / n_slots * unit, hi = FM_MIN(extent, units * (slot + 1) / n_slots * unit);
+    if (lo >= hi) return;
+    ptrdiff_t i0 = job->split_n ? 0 : lo, j0 = job->split_n ? lo : 0;
+    FM_T(mat) A = {job->A.p + i0 * job->A.rs, job->A.rs, job->A.cs};
+    FM_T(mat) B = {job->B.p + j0 * job->B.cs, job->B.rs, job->B.cs};
+    FM_T(epilogue) e = FM_T(epilogue_at)(*job->e, i0, j0);
+    ptrdiff_t M = job->split_n ? job->M : hi - lo, N = job->split_n ? hi - lo : job->N;
+    FM_T(gemm_serial)(M, N, job->K, A, B, job->C ? job->C + i0 * job->ldc + j0 : NULL,
+                      job->ldc, &e, fm_thread_scratch(slot));
+}
+
+/*
+ * C (M x N) = A B with the epilogue e, on up to fm_get_num_threads() threads; small
+ * products stay on the calling thread.  C may be NULL when e is FM_EPI_SGD and K <= KC
+ * (FM_GEMM_KC).  Returns FM_OK or FM_ERR_NOMEM (nothing computed).
+ */
+static int FM_T(gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A, FM_T(mat) B,
+                      REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e)
+{
+    FM_T(gemm_job) job = {M, N, K, ldc, A, B, C, e, N >= M};
+    double flops = 2.0 * (double)M * (double)N * (double)K;
+    ptrdiff_t panels = job.split_n ? (N + NR - 1) / NR : (M + MR - 1) / MR;
+    int threads = fm_threads_for(flops, panels);
+    return fm_parallel_run(threads, FM_T(gemm_task), &job);
+}
+
+#undef VL
+#undef MR
+#undef NV
+#undef NR
+#undef KC
+#undef NC
+#undef MC
+#undef FM_MIN

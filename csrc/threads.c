@@ -1,0 +1,179 @@
+/*
+ * threads.c: a small fork-safe thread pool (see threads.h).
+ *
+ * Workers wait for a new generation number, run their slot of the job, and count down
+ * `pending`.  Both sides spin briefly before sleeping on a condition variable, because
+ * a training step starts many short parallel products in a row.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fastmlp.h"
+#include "threads.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+#define SPIN_ROUNDS 20000
+/* Below this much work per thread, a thread costs more to wake than it saves. */
+#define MIN_FLOPS_PER_THREAD 4e6
+
+static struct {
+    pthread_mutex_t run_lock; /* one parallel region at a time */
+    pthread_mutex_t lock;     /* guards sleeping and waking */
+    pthread_cond_t wake, done;
+    atomic_ulong generation;
+    atomic_int pending;
+    void (*fn)(void *, int, int);
+    void *arg;
+    int n_slots;
+    int n_workers; /* started; worker w runs slot w + 1 */
+    unsigned long start_generation[FM_MAX_THREADS]; /* the generation a worker was born in */
+    void *scratch[FM_MAX_THREADS];
+} pool = {.run_lock = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+static atomic_int configured_threads; /* 0: not yet read from the environment */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void before_fork(void) { pthread_mutex_lock(&pool.run_lock); }
+static void parent_after_fork(void) { pthread_mutex_unlock(&pool.run_lock); }
+
+static void child_after_fork(void)
+{
+    /* The workers did not survive the fork: forget them.  Their scratch stays allocated
+       (the child has a copy of it) and is reused by the workers the child starts. */
+    pool.n_workers = 0;
+    atomic_store(&pool.pending, 0);
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    pthread_mutex_unlock(&pool.run_lock); /* held by this thread since before_fork */
+}
+
+static void register_atfork(void) { pthread_atfork(before_fork, parent_after_fork, child_after_fork); }
+
+static int available_cpus(void)
+{
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int fm_get_num_threads(void)
+{
+    int n = atomic_load(&configured_threads);
+    if (n > 0) return n;
+    const char *env = getenv("FASTMLP_NUM_THREADS");
+    n = env ? atoi(env) : 0;
+    if (n <= 0) n = available_cpus();
+    n = n > FM_MAX_THREADS ? FM_MAX_THREADS : n;
+    atomic_store(&configured_threads, n);
+    return n;
+}
+
+int fm_set_num_threads(int n)
+{
+    if (n < 1 || n > FM_MAX_THREADS) return FM_ERR_VALUE;
+    atomic_store(&configured_threads, n);
+    return FM_OK;
+}
+
+int fm_threads_for(double flops, ptrdiff_t units)
+{
+    double by_work = flops / MIN_FLOPS_PER_THREAD;
+    int n = fm_get_num_threads();
+    if (by_work < n) n = by_work < 1 ? 1 : (int)by_work;
+    if (units < n) n = units < 1 ? 1 : (int)units;
+    return n;
+}
+
+void *fm_thread_scratch(int slot) { return pool.scratch[slot]; }
+
+static void *worker_main(void *arg)
+{
+    int slot = (int)(intptr_t)arg;
+    unsigned long seen = pool.start_generation[slot];
+    for (;;) {
+        for (int i = 0; i < SPIN_ROUNDS && atomic_load(&pool.generation) == seen; i++) CPU_RELAX();
+        pthread_mutex_lock(&pool.lock);
+        while (atomic_load(&pool.generation) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+        pthread_mutex_unlock(&pool.lock);
+        seen = atomic_load(&pool.generation);
+        if (slot < pool.n_slots) pool.fn(pool.arg, slot, pool.n_slots);
+        if (atomic_fetch_sub(&pool.pending, 1) == 1) {
+            pthread_mutex_lock(&pool.lock);
+            pthread_cond_signal(&pool.done);
+            pthread_mutex_unlock(&pool.lock);
+        }
+    }
+    return NULL;
+}
+
+/* Start workers until there are n - 1 of them; returns how many slots can run. */
+static int start_workers(int n)
+{
+    while (pool.n_workers < n - 1) {
+        pthread_t tid;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pool.start_generation[pool.n_workers + 1] = atomic_load(&pool.generation);
+        int failed = pthread_create(&tid, &attr, worker_main, (void *)(intptr_t)(pool.n_workers + 1));
+        pthread_attr_destroy(&attr);
+        if (failed) break;
+        pool.n_workers++;
+    }
+    return pool.n_workers + 1 < n ? pool.n_workers + 1 : n;
+}
+
+int fm_parallel_run(int n, void (*fn)(void *, int, int), void *arg)
+{
+    pthread_once(&atfork_once, register_atfork);
+    pthread_mutex_lock(&pool.run_lock);
+    if (n > FM_MAX_THREADS) n = FM_MAX_THREADS;
+    if (n < 1) n = 1;
+    for (int s = 0; s < n; s++) {
+        if (!pool.scratch[s] && posix_memalign(&pool.scratch[s], 64, FM_SCRATCH_BYTES) != 0) {
+            pool.scratch[s] = NULL;
+            n = s;
+            break;
+        }
+    }
+    if (n == 0) {
+        pthread_mutex_unlock(&pool.run_lock);
+        return FM_ERR_NOMEM;
+    }
+    if (n > 1) n = start_workers(n);
+    if (n == 1) {
+        fn(arg, 0, 1);
+        pthread_mutex_unlock(&pool.run_lock);
+        return FM_OK;
+    }
+    pool.fn = fn;
+    pool.arg = arg;
+    pool.n_slots = n;
+    atomic_store(&pool.pending, pool.n_workers);
+    pthread_mutex_lock(&pool.lock);
+    atomic_fetch_add(&pool.generation, 1);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+
+    fn(arg, 0, n);
+
+    for (int i = 0; i < SPIN_ROUNDS && atomic_load(&pool.pending) > 0; i++) CPU_RELAX();
+    pthread_mutex_lock(&pool.lock);
+    while (atomic_load(&pool.pending) > 0) pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.run_lock);
+    return FM_OK;
+}

@@ -1,0 +1,28 @@
+/*
+ * threads.h: the process-wide thread pool behind the kernels (internal).
+ *
+ * One parallel region runs at a time (concurrent callers take turns).  The pool starts
+ * its workers on first use, and survives fork(): the child forgets the parent's workers
+ * and starts its own when it next needs them.
+ */
+#ifndef FASTMLP_THREADS_H
+#define FASTMLP_THREADS_H
+
+#include <stddef.h>
+
+/* Bytes of per-thread scratch (the GEMM packing buffers) each slot gets, 64-byte aligned. */
+#define FM_SCRATCH_BYTES ((size_t)1280 * 1024)
+#define FM_MAX_THREADS 64
+
+/* Run fn(arg, slot, n) for slot = 0 .. n-1, slot 0 on the calling thread, and wait.
+   Returns FM_OK, or FM_ERR_NOMEM when not even slot 0's scratch could be allocated
+   (with fewer slots than asked for, n shrinks to those that have scratch). */
+int fm_parallel_run(int n, void (*fn)(void *arg, int slot, int n_slots), void *arg);
+
+/* The scratch of a slot, valid inside fm_parallel_run. */
+void *fm_thread_scratch(int slot);
+
+/* How many threads a job of `flops` work split into `units` pieces should use. */
+int fm_threads_for(double flops, ptrdiff_t units);
+
+#endif
