@@ -9,9 +9,11 @@
  * Arguments are checked by the public wrappers (api.template.h).
  */
 
-/* Batches of at most this many rows take the matrix-vector path: each row is a set of
-   dot products against W's rows, with no packing, and nothing is computed for padding. */
+/* Batches of at most this many rows take the matrix-vector end of the kernels: dot
+   products against W's rows in place, or rank-m updates, with no packing. */
 #define FM_SMALL_BATCH 2
+/* The forward pass reads W in place (no packing) up to this many rows. */
+#define FM_FEW_ROWS 16
 
 /* The dot product of two contiguous vectors; the compiler may reorder the sum. */
 static inline REAL FM_T(dot)(ptrdiff_t n, const REAL *restrict x, const REAL *restrict y)
@@ -34,14 +36,12 @@ static int FM_T(forward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activ
                           const REAL *X, ptrdiff_t ldx, const REAL *W, ptrdiff_t ldw,
                           const REAL *b, REAL *A, ptrdiff_t lda)
 {
-    if (m <= FM_SMALL_BATCH) {
-        for (ptrdiff_t i = 0; i < m; i++)
-            for (ptrdiff_t j = 0; j < n_out; j++)
-                A[i * lda + j] = b[j] + FM_T(dot)(n_in, X + i * ldx, W + j * ldw);
-        FM_T(activate_rows)(activation, m, n_out, A, lda);
+    FM_T(epilogue) e = {.kind = FM_EPI_BIAS_ACT, .sigmoid = activation == FM_SIGMOID, .bias = b};
+    if (m <= FM_FEW_ROWS) {
+        FM_T(small_xwt)(m, n_out, n_in, X, ldx, W, ldw, A, lda, &e);
+        if (activation == FM_SOFTMAX) FM_T(activate_rows)(FM_SOFTMAX, m, n_out, A, lda);
         return FM_OK;
     }
-    FM_T(epilogue) e = {.kind = FM_EPI_BIAS_ACT, .sigmoid = activation == FM_SIGMOID, .bias = b};
     int status = FM_T(gemm)(m, n_out, n_in, (FM_T(mat)){X, ldx, 1}, (FM_T(mat)){W, 1, ldw},
                             A, lda, &e);
     if (status == FM_OK && activation == FM_SOFTMAX)

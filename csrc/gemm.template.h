@@ -148,14 +148,15 @@ static void FM_T(finish_tile)(const FM_T(epilogue) *e, const REAL *restrict ct, 
                               int last, REAL *C, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr)
 {
     for (ptrdiff_t ii = 0; ii < mr; ii++) {
-        const REAL *t = ct + ii * NR;
         REAL *c = C ? C + ii * ldc : NULL;
-        REAL row[NR];
-        if (first) {
-            memcpy(row, t, (size_t)nr * sizeof(REAL));
-        } else {
+        /* the finished values of this row: the tile itself, or the tile plus C so far
+           (read in place, never copied: a copy would stall the loads that follow it) */
+        const REAL *row = ct + ii * NR;
+        REAL sum[NR];
+        if (!first) {
 #pragma omp simd
-            for (ptrdiff_t jj = 0; jj < nr; jj++) row[jj] = t[jj] + c[jj];
+            for (ptrdiff_t jj = 0; jj < nr; jj++) sum[jj] = row[jj] + c[jj];
+            row = sum;
         }
         if (!last) {
             memcpy(c, row, (size_t)nr * sizeof(REAL));
@@ -215,8 +216,10 @@ static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A
 
     for (ptrdiff_t jc = 0; jc < N; jc += NC) {
         ptrdiff_t nc = FM_MIN(NC, N - jc);
-        for (ptrdiff_t pc = 0; pc < K; pc += KC) {
-            ptrdiff_t kc = FM_MIN(KC, K - pc);
+        /* K in equal blocks of at most KC: no short tail block that costs a whole pass */
+        const ptrdiff_t k_blocks = (K + KC - 1) / KC, k_step = (K + k_blocks - 1) / k_blocks;
+        for (ptrdiff_t pc = 0; pc < K; pc += k_step) {
+            ptrdiff_t kc = FM_MIN(k_step, K - pc);
             int first = pc == 0, last = pc + kc >= K;
             FM_T(pack_b)(kc, nc, (FM_T(mat)){B.p + pc * B.rs + jc * B.cs, B.rs, B.cs}, pack_b);
             for (ptrdiff_t ic = 0; ic < M; ic += MC) {
@@ -245,6 +248,68 @@ static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A
         }
     }
 }
+
+/*
+ * Z = X W^T for a batch of few rows (the matrix-vector end of the range): blocks of
+ * xr (1 or 2) rows of X against WR rows of W, with vector partial sums along k and one
+ * horizontal sum per pair at the end.  No packing: W is read in place, once per block
+ * of X's rows.  When `e` is given, the block is finished through it (bias and sigmoid).
+ */
+#define WR 4
+static inline void FM_T(xwt_block)(const int xr, ptrdiff_t K, const REAL *const *x,
+                                   const REAL *const *w, REAL *tile)
+{
+    FM_T(vec) acc[2][WR];
+#pragma GCC unroll 8
+    for (int r = 0; r < xr; r++)
+#pragma GCC unroll 8
+        for (int c = 0; c < WR; c++) acc[r][c] = (FM_T(vec)){0};
+    ptrdiff_t k = 0;
+    for (; k + VL <= K; k += VL) {
+        FM_T(vec) xv[2], wv[WR];
+#pragma GCC unroll 8
+        for (int r = 0; r < xr; r++) xv[r] = *(const FM_T(uvec) *)(x[r] + k);
+#pragma GCC unroll 8
+        for (int c = 0; c < WR; c++) wv[c] = *(const FM_T(uvec) *)(w[c] + k);
+#pragma GCC unroll 8
+        for (int r = 0; r < xr; r++)
+#pragma GCC unroll 8
+            for (int c = 0; c < WR; c++) acc[r][c] += xv[r] * wv[c];
+    }
+    for (int r = 0; r < xr; r++)
+        for (int c = 0; c < WR; c++) {
+            REAL sum = 0;
+            for (int lane = 0; lane < VL; lane++) sum += acc[r][c][lane];
+            for (ptrdiff_t kk = k; kk < K; kk++) sum += x[r][kk] * w[c][kk];
+            tile[r * NR + c] = sum;
+        }
+}
+
+static void FM_T(small_xwt)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t K, const REAL *X, ptrdiff_t ldx,
+                            const REAL *W, ptrdiff_t ldw, REAL *Z, ptrdiff_t ldz,
+                            const FM_T(epilogue) *e)
+{
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += WR) {
+        const ptrdiff_t rj = FM_MIN(WR, n - j0);
+        const REAL *w[WR];
+        for (int c = 0; c < WR; c++) w[c] = W + (j0 + FM_MIN(c, rj - 1)) * ldw;
+        for (ptrdiff_t i0 = 0; i0 < m; i0 += 2) {
+            const ptrdiff_t ri = FM_MIN(2, m - i0);
+            const REAL *x[2] = {X + i0 * ldx, X + (i0 + ri - 1) * ldx};
+            REAL tile[2 * NR] __attribute__((aligned(64)));
+            if (ri == 2) FM_T(xwt_block)(2, K, x, w, tile);
+            else FM_T(xwt_block)(1, K, x, w, tile);
+            if (e) {
+                FM_T(epilogue) at = FM_T(epilogue_at)(*e, i0, j0);
+                FM_T(finish_tile)(&at, tile, 1, 1, Z + i0 * ldz + j0, ldz, ri, rj);
+            } else {
+                for (ptrdiff_t r = 0; r < ri; r++)
+                    for (ptrdiff_t c = 0; c < rj; c++) Z[(i0 + r) * ldz + j0 + c] = tile[r * NR + c];
+            }
+        }
+    }
+}
+#undef WR
 
 typedef struct {
     ptrdiff_t M, N, K, ldc;

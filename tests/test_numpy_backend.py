@@ -33,10 +33,14 @@ def test_cost_matches_reference(kind):
         reference.cost(lists(A), lists(Y), kind), rel=1e-12)
 
 
-def test_sigmoid_extremes():
-    z = np.array([-1000.0, 0.0, 1000.0])
-    with np.errstate(over="raise"):
-        np.testing.assert_array_equal(numpy_backend.sigmoid(z), [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_extremes(dtype):
+    z = np.array([-1000.0, -50.0, 0.0, 1000.0], dtype=dtype)
+    with np.errstate(over="ignore"):  # e^1000 overflows to inf on the way to exactly 0
+        a = numpy_backend.sigmoid(z)
+    assert a is z  # in place
+    np.testing.assert_array_equal(a[[0, 2, 3]], [0.0, 0.5, 1.0])
+    assert a[1] == pytest.approx(reference.sigmoid(-50.0), rel=1e-6)
 
 
 OPTIONS = [

@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastmlp demo | train | info``."""
+"""Command line: ``python -m fastmlp demo | train | bench | info``."""
 import argparse
 import platform
 import sys
@@ -48,13 +48,24 @@ def train(args):
     return 0
 
 
+def bench(args):
+    """The speed comparison against NumPy (and PyTorch when installed)."""
+    from . import benchmark
+
+    return benchmark.main(args)
+
+
 def info(args):
-    """Versions and build facts, for bug reports."""
-    from . import __version__
+    """Versions, the instruction-set path and the thread count, for bug reports."""
+    from . import __version__, runtime
 
     print(f"fastmlp {__version__}")
     print(f"python {platform.python_version()} on {platform.machine()} ({platform.system()})")
     print(f"numpy {np.__version__}")
+    print(f"instruction set: {runtime.get_isa()} (supported: {', '.join(runtime.supported_isas())};"
+          f" FASTMLP_ISA to force one)")
+    print(f"threads: {runtime.get_num_threads()} (FASTMLP_NUM_THREADS or "
+          f"fastmlp.set_num_threads to change)")
     return 0
 
 
@@ -86,6 +97,11 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", metavar="PATH", help="write the trained network to PATH (.npz)")
     p.set_defaults(run=train)
+
+    p = commands.add_parser("bench", help="compare the speed with NumPy (and PyTorch)")
+    from .benchmark import add_arguments
+    add_arguments(p)
+    p.set_defaults(run=bench)
 
     p = commands.add_parser("info", help="print versions and build facts")
     p.set_defaults(run=info)

@@ -1,0 +1,90 @@
+"""The other trainers the benchmarks compare against, computing the same thing.
+
+* `nielsen_epoch`: a per-sample NumPy loop in the style of Nielsen's network.py (column
+  vectors, one backprop per sample, gradients summed over the mini-batch).
+* `TorchTrainer`: idiomatic PyTorch on the CPU (nn.Linear + Sigmoid, autograd,
+  torch.optim.SGD), when PyTorch is installed.
+The vectorised NumPy trainer is `fastmlp.numpy_backend`.
+"""
+import numpy as np
+
+
+def nielsen_epoch(weights, biases, X, Y, batch_size, lr, order=None):
+    """One epoch of network.py's SGD, in place; weights (n_out, n_in), biases (n_out,)."""
+    n = len(X)
+    order = np.arange(n) if order is None else order
+    columns_b = [b.reshape(-1, 1) for b in biases]  # views: updates land in `biases`
+    for start in range(0, n, batch_size):
+        rows = order[start:start + batch_size]
+        nabla_b = [np.zeros_like(b) for b in columns_b]
+        nabla_w = [np.zeros_like(w) for w in weights]
+        for i in rows:
+            x, y = X[i].reshape(-1, 1), Y[i].reshape(-1, 1)
+            activation, activations = x, [x]
+            for b, w in zip(columns_b, weights):
+                activation = 1.0 / (1.0 + np.exp(-(np.dot(w, activation) + b)))
+                activations.append(activation)
+            delta = (activations[-1] - y) * activations[-1] * (1 - activations[-1])
+            nabla_b[-1] += delta
+            nabla_w[-1] += np.dot(delta, activations[-2].T)
+            for l in range(2, len(weights) + 1):
+                sp = activations[-l] * (1 - activations[-l])
+                delta = np.dot(weights[-l + 1].T, delta) * sp
+                nabla_b[-l] += delta
+                nabla_w[-l] += np.dot(delta, activations[-l - 1].T)
+        for w, b, nw, nb in zip(weights, columns_b, nabla_w, nabla_b):
+            w -= (lr / len(rows)) * nw
+            b -= (lr / len(rows)) * nb
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class TorchTrainer:
+    """The same network and SGD in idiomatic PyTorch (CPU, quadratic cost, sigmoid layers)."""
+
+    def __init__(self, weights, biases):
+        import torch
+
+        self.torch = torch
+        dtype = torch.float32 if weights[0].dtype == np.float32 else torch.float64
+        layers = []
+        for w, b in zip(weights, biases):
+            linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(w))
+                linear.bias.copy_(torch.from_numpy(b))
+            layers += [linear, torch.nn.Sigmoid()]
+        self.model = torch.nn.Sequential(*layers)
+        self.dtype = dtype
+
+    def epoch(self, X, Y, batch_size, lr, order=None):
+        torch = self.torch
+        optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        X, Y = torch.from_numpy(X), torch.from_numpy(Y)
+        if order is not None:
+            order = torch.from_numpy(order)
+        for start in range(0, len(X), batch_size):
+            if order is None:
+                xb, yb = X[start:start + batch_size], Y[start:start + batch_size]
+            else:
+                rows = order[start:start + batch_size]
+                xb, yb = X[rows], Y[rows]
+            optimizer.zero_grad()
+            loss = 0.5 * ((self.model(xb) - yb) ** 2).sum() / len(xb)  # network.py's cost
+            loss.backward()
+            optimizer.step()
+
+    def forward(self, X):
+        with self.torch.no_grad():
+            return self.model(self.torch.from_numpy(X)).numpy()
+
+    def parameters(self):
+        linears = [m for m in self.model if isinstance(m, self.torch.nn.Linear)]
+        return ([m.weight.detach().numpy().copy() for m in linears],
+                [m.bias.detach().numpy().copy() for m in linears])
