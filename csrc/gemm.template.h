@@ -225,8 +225,15 @@ static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A
             for (ptrdiff_t ic = 0; ic < M; ic += MC) {
                 ptrdiff_t mc = FM_MIN(MC, M - ic);
                 FM_T(pack_a)(mc, kc, (FM_T(mat)){A.p + ic * A.rs + pc * A.cs, A.rs, A.cs}, pack_a);
-                for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
-                    for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
+                /* Tiles go down each column panel (B's panel stays in L1), except when the
+                   epilogue updates W: then along each row panel, so that W is swept row by
+                   row rather than a page per tile. */
+                const int by_rows = e->kind == FM_EPI_SGD;
+                const ptrdiff_t outer_n = by_rows ? mc : nc, inner_n = by_rows ? nc : mc;
+                const ptrdiff_t outer_step = by_rows ? MR : NR, inner_step = by_rows ? NR : MR;
+                for (ptrdiff_t o = 0; o < outer_n; o += outer_step) {
+                    for (ptrdiff_t q = 0; q < inner_n; q += inner_step) {
+                        const ptrdiff_t ir = by_rows ? o : q, jr = by_rows ? q : o;
                         ptrdiff_t i0 = ic + ir, j0 = jc + jr;
                         ptrdiff_t mr = FM_MIN(MR, mc - ir), nr = FM_MIN(NR, nc - jr);
                         REAL *c = C ? C + i0 * ldc + j0 : NULL;
