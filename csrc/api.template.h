@@ -97,16 +97,23 @@ int FM_T(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, pt
     FM_DISPATCH(fm_cost, (m, n, cost, A, lda, Y, ldy, out))
 }
 
-size_t FM_T(fm_train_workspace)(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t batch)
+/* The sizes of a network of n_layers layers: 1 when every size is >= 1 and every
+   product of two of them (or of one and m) fits comfortably in size_t. */
+static int FM_T(valid_sizes)(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m)
 {
-    if (n_layers < 1 || n_layers > FM_MAX_LAYERS || sizes == NULL || batch < 1) return 0;
-    /* Every product below must fit comfortably in size_t. */
+    if (n_layers < 1 || n_layers > FM_MAX_LAYERS || sizes == NULL || m < 0) return 0;
     const double limit = (double)PTRDIFF_MAX / 16 / sizeof(REAL);
     for (ptrdiff_t l = 0; l <= n_layers; l++) {
         if (sizes[l] < 1) return 0;
         if (l > 0 && (double)sizes[l] * (double)sizes[l - 1] > limit) return 0;
-        if ((double)sizes[l] * (double)batch > limit) return 0;
+        if ((double)sizes[l] * (double)m > limit) return 0;
     }
+    return 1;
+}
+
+size_t FM_T(fm_train_workspace)(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t batch)
+{
+    if (batch < 1 || !FM_T(valid_sizes)(n_layers, sizes, batch)) return 0;
     FM_T(layout) lay = {0};
     return FM_T(lay_out)(n_layers, sizes, batch, NULL, &lay);
 }
@@ -141,4 +148,29 @@ int FM_T(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int co
     FM_DISPATCH(fm_train_epoch, (L, sizes, output, cost, n, batch, X, ldx, Y, ldy, order, lr, l2,
                                  momentum, W, b, momentum != 0 ? vW : NULL,
                                  momentum != 0 ? vb : NULL, work, work_len, result))
+}
+
+size_t FM_T(fm_forward_workspace)(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m)
+{
+    if (!FM_T(valid_sizes)(n_layers, sizes, m)) return 0;
+    return FM_T(forward_lay_out)(n_layers, sizes, m, NULL, NULL);
+}
+
+int FM_T(fm_network_forward)(ptrdiff_t L, const ptrdiff_t *sizes, int output, ptrdiff_t m,
+                             const REAL *X, ptrdiff_t ldx, const REAL *const *W,
+                             const REAL *const *b, REAL *out, ptrdiff_t ldo,
+                             REAL *work, size_t work_len, ptrdiff_t *bad)
+{
+    FM_FAIL_IF(sizes == NULL || W == NULL || b == NULL || bad == NULL, FM_ERR_NULL);
+    FM_FAIL_IF(!FM_T(valid_sizes)(L, sizes, m), FM_ERR_SIZE);
+    FM_FAIL_IF(!FM_T(valid_activation)(output), FM_ERR_ACTIVATION);
+    size_t needed = FM_T(fm_forward_workspace)(L, sizes, m);
+    FM_FAIL_IF(needed > 0 && work == NULL, FM_ERR_NULL);
+    FM_FAIL_IF(work_len < needed, FM_ERR_SIZE);
+    FM_CHECK_MATRIX(X, m, sizes[0], ldx);
+    FM_CHECK_MATRIX(out, m, sizes[L], ldo);
+    for (ptrdiff_t l = 0; l < L; l++) FM_FAIL_IF(W[l] == NULL || b[l] == NULL, FM_ERR_NULL);
+    *bad = -1;
+    if (m == 0) return FM_OK;
+    FM_DISPATCH(fm_network_forward, (L, sizes, output, m, X, ldx, W, b, out, ldo, work, work_len, bad))
 }

@@ -12,8 +12,6 @@
  *              b_l -= lr (column sums of D_l) / m          (with momentum: velocities)
  */
 
-#include "workspace.template.h"
-
 /* Rows [start, start + m) of the epoch, gathered through `order` when there is one. */
 static void FM_T(gather)(ptrdiff_t m, ptrdiff_t width, const REAL *src, ptrdiff_t ld,
                          const long long *order, ptrdiff_t start, REAL *out)

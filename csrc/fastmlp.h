@@ -33,7 +33,8 @@ typedef enum fm_status {
     FM_ERR_ACTIVATION = -4, /* unknown activation, or one this kernel cannot differentiate */
     FM_ERR_COST = -5,       /* unknown cost */
     FM_ERR_VALUE = -6,      /* a scalar argument is out of range (negative rate, ...) */
-    FM_ERR_NOMEM = -7       /* the thread pool could not allocate its scratch */
+    FM_ERR_NOMEM = -7,      /* the thread pool could not allocate its scratch */
+    FM_ERR_NONFINITE = -8   /* an input holds a NaN or an infinity */
 } fm_status;
 
 /* Instruction-set paths.  FASTMLP_ISA=baseline|avx2|avx512 in the environment, or
@@ -226,6 +227,38 @@ int fm_train_epoch_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, i
                        double lr, double l2, double momentum,
                        double *const *W, double *const *b, double *const *vW, double *const *vb,
                        double *work, size_t work_len, fm_epoch_result *result);
+
+/*
+ * Elements of workspace (of the dtype) that fm_network_forward needs for a network with
+ * sizes[0..n_layers] and m rows; 0 for a network without hidden layers, and for invalid
+ * sizes or an overflow (check the sizes first to tell the two apart).
+ */
+size_t fm_forward_workspace_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m);
+size_t fm_forward_workspace_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m);
+
+/*
+ * The whole network's forward pass (inference) in one call: out = the output layer's
+ * activations for the m rows of X.  Rows go through every layer in blocks small enough
+ * that a block's hidden activations stay in cache.
+ *   n_layers, sizes, output   as fm_train_epoch
+ *   m                         rows (>= 0; 1 is one sample)
+ *   X, ldx                    inputs, (m, sizes[0]); every entry must be finite
+ *   W, b                      per layer, as fm_train_epoch; only read
+ *   out, ldo                  out: output activations, (m, sizes[n_layers])
+ *   work, work_len            workspace of at least fm_forward_workspace_*() elements
+ *                             (may be NULL when that is 0)
+ *   bad                       out: -1, or when X holds a NaN or an infinity, the position
+ *                             row * sizes[0] + column of the first one (FM_ERR_NONFINITE is
+ *                             returned and out's contents are unspecified)
+ */
+int fm_network_forward_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, ptrdiff_t m,
+                           const float *X, ptrdiff_t ldx, const float *const *W,
+                           const float *const *b, float *out, ptrdiff_t ldo,
+                           float *work, size_t work_len, ptrdiff_t *bad);
+int fm_network_forward_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, ptrdiff_t m,
+                           const double *X, ptrdiff_t ldx, const double *const *W,
+                           const double *const *b, double *out, ptrdiff_t ldo,
+                           double *work, size_t work_len, ptrdiff_t *bad);
 
 #ifdef __cplusplus
 }

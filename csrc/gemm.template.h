@@ -268,10 +268,25 @@ static inline void FM_T(xwt_block)(const int xr, ptrdiff_t K, const REAL *const 
 {
     FM_T(vec) acc[2][WR];
 #pragma GCC unroll 8
-    for (int r = 0; r < xr; r++)
+    for (int r = 0; r < 2; r++)
 #pragma GCC unroll 8
         for (int c = 0; c < WR; c++) acc[r][c] = (FM_T(vec)){0};
     ptrdiff_t k = 0;
+    if (xr == 1) {
+        /* One row: the even vector steps sum into acc[0] and the odd ones into acc[1], so
+           that 2 WR independent chains of multiply-adds, not WR, hide their latency. */
+        for (; k + 2 * VL <= K; k += 2 * VL) {
+            const FM_T(vec) x0 = *(const FM_T(uvec) *)(x[0] + k);
+            const FM_T(vec) x1 = *(const FM_T(uvec) *)(x[0] + k + VL);
+#pragma GCC unroll 8
+            for (int c = 0; c < WR; c++) {
+                acc[0][c] += x0 * *(const FM_T(uvec) *)(w[c] + k);
+                acc[1][c] += x1 * *(const FM_T(uvec) *)(w[c] + k + VL);
+            }
+        }
+#pragma GCC unroll 8
+        for (int c = 0; c < WR; c++) acc[0][c] += acc[1][c];
+    }
     for (; k + VL <= K; k += VL) {
         FM_T(vec) xv[2], wv[WR];
 #pragma GCC unroll 8

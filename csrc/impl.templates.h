@@ -5,4 +5,6 @@
 #include "dense.template.h"
 #include "sgd.template.h"
 #include "cost.template.h"
+#include "workspace.template.h"
 #include "epoch.template.h"
+#include "network_forward.template.h"

@@ -18,3 +18,7 @@ int FM_I(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int co
                          ptrdiff_t ldy, const long long *order, REAL lr, REAL l2, REAL momentum,
                          REAL *const *W, REAL *const *b, REAL *const *vW, REAL *const *vb,
                          REAL *work, size_t work_len, fm_epoch_result *result);
+int FM_I(fm_network_forward)(ptrdiff_t L, const ptrdiff_t *sizes, int output, ptrdiff_t m,
+                             const REAL *X, ptrdiff_t ldx, const REAL *const *W,
+                             const REAL *const *b, REAL *out, ptrdiff_t ldo,
+                             REAL *work, size_t work_len, ptrdiff_t *bad);

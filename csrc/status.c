@@ -12,6 +12,7 @@ const char *fm_strerror(int status)
     case FM_ERR_COST: return "unknown cost";
     case FM_ERR_VALUE: return "a scalar argument is out of range";
     case FM_ERR_NOMEM: return "out of memory for the thread pool's scratch";
+    case FM_ERR_NONFINITE: return "an input holds a NaN or an infinity";
     default: return "unknown fastmlp status code";
     }
 }

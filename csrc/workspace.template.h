@@ -38,3 +38,21 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
 #undef FM_TAKE
     return used;
 }
+
+/* Rows per block of fm_network_forward: a block of this many rows goes through every
+   layer before the next starts, so its hidden activations stay in cache. */
+#define FM_FORWARD_ROWS 1024
+
+/* fm_network_forward's workspace: two blocks of FM_FORWARD_ROWS x the widest hidden
+   layer, which the hidden layers fill in turn.  Returns elements needed (0 without hidden
+   layers); hidden (may be NULL) receives the start of each block. */
+static size_t FM_T(forward_lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t m, REAL *work,
+                                    REAL *hidden[2])
+{
+    size_t widest = 0;
+    for (ptrdiff_t l = 1; l < L; l++) widest = (size_t)sizes[l] > widest ? (size_t)sizes[l] : widest;
+    size_t rows = (size_t)(m < FM_FORWARD_ROWS ? m : FM_FORWARD_ROWS);
+    size_t block = FM_T(round_up)(rows * widest);
+    if (hidden) hidden[0] = work, hidden[1] = work ? work + block : NULL;
+    return L > 1 ? 2 * block : 0;
+}

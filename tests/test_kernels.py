@@ -297,6 +297,59 @@ def test_train_workspace_size_grows_with_the_batch():
     assert _kernels.train_workspace_size(W, 300) >= 300 * (784 + 10 + 2 * 40) + 30 * 784
 
 
+# --- the whole network's forward pass ---------------------------------------------------------
+
+def network_arrays(seed, sizes, m, dtype):
+    rng = np.random.default_rng(seed)
+    X = random_array(rng, (m, sizes[0]), dtype)
+    W = [random_array(rng, (o, i), dtype, scale=1 / np.sqrt(i)) for i, o in zip(sizes[:-1], sizes[1:])]
+    b = [random_array(rng, o, dtype) for o in sizes[1:]]
+    return X, W, b
+
+
+# One sample (the matrix-vector path), a few rows, and more rows than one block (256),
+# with one layer, several, and single neurons.
+NETWORK_CASES = [([5], 1), ([5, 3], 1), ([9, 7, 4], 1), ([1, 1, 1], 2), ([13, 31, 1, 3], 17),
+                 ([784, 30, 10], 3), ([20, 40, 10], 1100)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("output", ["sigmoid", "identity", "softmax"])
+@pytest.mark.parametrize("sizes,m", NETWORK_CASES)
+def test_network_forward_matches_reference(sizes, m, output, dtype):
+    sizes = sizes + [6] if len(sizes) == 1 else sizes
+    X, W, b = network_arrays(m, sizes, m, dtype)
+    out = np.full((m, sizes[-1]), np.nan, dtype=dtype)
+    assert _kernels.network_forward(W, b, X, out, ACT[output]) is None
+    ref = reference.feedforward([lists(w) for w in W], [lists(v) for v in b], lists(X), output)[-1]
+    assert_close(out, ref, dtype, f"network_forward {sizes} m={m} {output}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("where", [(0, 0), (3, 4), (600, 19)])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_network_forward_finds_the_first_non_finite_input(where, bad, dtype):
+    X, W, b = network_arrays(0, [20, 8, 3], 700, dtype)
+    X[where] = bad
+    X[650, 2] = np.nan  # a later one is not the one reported
+    out = np.empty((700, 3), dtype=dtype)
+    assert _kernels.network_forward(W, b, X, out) == where
+
+
+def test_network_forward_checks_its_arguments():
+    X, W, b = network_arrays(0, [4, 3, 2], 5, np.float64)
+    with pytest.raises(ValueError, match=r"out has shape \(5, 3\), expected \(5, 2\)"):
+        _kernels.network_forward(W, b, X, np.empty((5, 3)))
+    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(2, 4\), expected \(2, 3\)"):
+        _kernels.network_forward([W[0], np.zeros((2, 4))], b, X, np.empty((5, 2)))
+    with pytest.raises(ValueError, match="2 weight matrices and 1 bias vectors"):
+        _kernels.network_forward(W, b[:1], X, np.empty((5, 2)))
+    with pytest.raises(_kernels.KernelError, match="activation"):
+        _kernels.network_forward(W, b, X, np.empty((5, 2)), 7)
+    empty = np.empty((0, 2))
+    assert _kernels.network_forward(W, b, X[:0], empty) is None
+
+
 # --- argument checks and purity ----------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -313,6 +366,7 @@ def test_kernels_do_not_modify_inputs(dtype):
     _kernels.cost(A, G, _kernels.QUADRATIC)
     g = G.reshape(-1).copy()
     _kernels.sgd_update(g, np.zeros_like(g), lr=0.5)
+    _kernels.network_forward([W], [b], X, np.empty_like(A))
     for x, x0 in zip(inputs + [A, g], before + [A_before, G.reshape(-1)]):
         np.testing.assert_array_equal(x, x0)
 

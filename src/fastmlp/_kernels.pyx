@@ -18,6 +18,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_get_num_threads()
     int fm_set_num_threads(int n)
     enum: FM_MAX_LAYERS
+    enum: FM_ERR_NONFINITE
     ctypedef struct fm_epoch_result:
         double cost_sum
         long long correct
@@ -36,6 +37,16 @@ cdef extern from "fastmlp.h" nogil:
                            double lr, double l2, double momentum,
                            double **W, double **b, double **vW, double **vb,
                            double *work, size_t work_len, fm_epoch_result *result)
+    size_t fm_forward_workspace_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t m)
+    size_t fm_forward_workspace_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t m)
+    int fm_network_forward_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output,
+                               Py_ssize_t m, const float *X, Py_ssize_t ldx, const float **W,
+                               const float **b, float *out, Py_ssize_t ldo,
+                               float *work, size_t work_len, Py_ssize_t *bad)
+    int fm_network_forward_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output,
+                               Py_ssize_t m, const double *X, Py_ssize_t ldx, const double **W,
+                               const double **b, double *out, Py_ssize_t ldo,
+                               double *work, size_t work_len, Py_ssize_t *bad)
     int fm_exp_f32(Py_ssize_t n, const float *x, float *y)
     int fm_exp_f64(Py_ssize_t n, const double *x, double *y)
     int fm_sigmoid_f32(Py_ssize_t n, const float *z, float *a)
@@ -304,6 +315,62 @@ def train_epoch(list weights, list biases, list vweights, list vbiases,
         free(vb)
     _check(status)
     return result.cost_sum, result.correct, None if result.failed_batch < 0 else result.failed_batch
+
+
+# --- inference through the whole network ------------------------------------------------
+
+def network_forward(list weights, list biases, const floating[:, ::1] X not None,
+                    floating[:, ::1] out not None, int output=SIGMOID):
+    """out = the network's output activations for the rows of X, in one C call.
+
+    weights[l] (n_out, n_in) and biases[l] (n_out,) are C-contiguous arrays of X's dtype.
+    Returns None, or when X holds a NaN or an infinity, the (row, column) of the first one
+    (out is then unspecified).
+    """
+    cdef Py_ssize_t L = len(weights), l
+    if L == 0 or L > FM_MAX_LAYERS or len(biases) != L:
+        raise ValueError(f"need 1 to {FM_MAX_LAYERS} layers with one bias vector each, "
+                         f"got {L} weight matrices and {len(biases)} bias vectors")
+    cdef Py_ssize_t sizes[FM_MAX_LAYERS + 1]
+    cdef const floating *W[FM_MAX_LAYERS]
+    cdef const floating *b[FM_MAX_LAYERS]
+    cdef const floating[:, ::1] w_view
+    cdef const floating[::1] b_view
+    sizes[0] = X.shape[1]
+    for l in range(L):
+        w_view = weights[l]
+        b_view = biases[l]
+        _expect(f"weights[{l}]", (w_view.shape[0], w_view.shape[1]), (w_view.shape[0], sizes[l]))
+        _expect(f"biases[{l}]", (b_view.shape[0],), (w_view.shape[0],))
+        sizes[l + 1] = w_view.shape[0]
+        W[l] = &w_view[0, 0]
+        b[l] = &b_view[0]
+    _expect("out", (out.shape[0], out.shape[1]), (X.shape[0], sizes[L]))
+    cdef Py_ssize_t m = X.shape[0], bad = -1
+    cdef size_t work_len
+    if floating is float:
+        work_len = fm_forward_workspace_f32(L, sizes, m)
+    else:
+        work_len = fm_forward_workspace_f64(L, sizes, m)
+    cdef floating *work = NULL
+    if work_len:
+        work = <floating *>malloc(work_len * sizeof(floating))
+        if work == NULL:
+            raise MemoryError()
+    cdef floating *Xp = ptr2(X)
+    cdef floating *outp = ptr2(out)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = fm_network_forward_f32(L, sizes, output, m, Xp, sizes[0], W, b, outp,
+                                            sizes[L], work, work_len, &bad)
+        else:
+            status = fm_network_forward_f64(L, sizes, output, m, Xp, sizes[0], W, b, outp,
+                                            sizes[L], work, work_len, &bad)
+    free(work)
+    if status == FM_ERR_NONFINITE:
+        return divmod(bad, sizes[0])
+    _check(status)
 
 
 # --- instruction sets and threads ---------------------------------------------------------

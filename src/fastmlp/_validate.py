@@ -46,9 +46,13 @@ def finite(name, array):
     """Raise ValueError naming the first non-finite entry of `array`, if any."""
     bad = ~np.isfinite(array)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        index = where[0] if len(where) == 1 else where
-        raise ValueError(f"{name} contains {array[where]} at index {index}")
+        raise nonfinite_error(name, array, tuple(int(i) for i in np.argwhere(bad)[0]))
+
+
+def nonfinite_error(name, array, where):
+    """The ValueError for the NaN or infinity at index `where` (a tuple) of `array`."""
+    index = where[0] if len(where) == 1 else where
+    return ValueError(f"{name} contains {array[where]} at index {index}")
 
 
 def _numeric(name, value):
@@ -58,8 +62,12 @@ def _numeric(name, value):
     return array
 
 
-def inputs(X, n_in, dtype, name="X"):
-    """X as a C-contiguous (m, n_in) array of `dtype`, and whether it was one sample (1-D)."""
+def inputs(X, n_in, dtype, name="X", check_finite=True):
+    """X as a C-contiguous (m, n_in) array of `dtype`, and whether it was one sample (1-D).
+
+    With check_finite=False the caller promises to check for NaN and infinity itself (the
+    C forward pass does, while it reads X anyway).
+    """
     X = _numeric(name, X)
     single = X.ndim == 1
     if single:
@@ -69,7 +77,8 @@ def inputs(X, n_in, dtype, name="X"):
     if X.shape[1] != n_in:
         raise ValueError(f"{name} has {X.shape[1]} features per sample, the network expects {n_in}")
     X = np.ascontiguousarray(X, dtype=dtype)
-    finite(name, X)
+    if check_finite:
+        finite(name, X)
     return X, single
 
 

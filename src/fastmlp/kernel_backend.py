@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _kernels
 from ._metrics import layer_activations, output_delta_given
+from ._validate import nonfinite_error
 
 ACTIVATION_CODES = {"sigmoid": _kernels.SIGMOID, "identity": _kernels.IDENTITY,
                     "softmax": _kernels.SOFTMAX}
@@ -61,14 +62,16 @@ class Workspace:
                                     ACTIVATION_CODES[act])
 
 
-def forward(weights, biases, X, output="sigmoid"):
-    """The output activations for the batch X, shape (m, n_out)."""
-    a = X
-    for W, b, act in zip(weights, biases, layer_activations(len(weights), output)):
-        out = np.empty((a.shape[0], W.shape[0]), dtype=W.dtype)
-        _kernels.dense_forward(a, W, b, out, ACTIVATION_CODES[act])
-        a = out
-    return a
+def forward(weights, biases, X, output="sigmoid", name="X"):
+    """The output activations for the batch X, shape (m, n_out), in one C call.
+
+    A NaN or an infinity in X raises ValueError naming `name` and the entry's index.
+    """
+    out = np.empty((X.shape[0], weights[-1].shape[0]), dtype=X.dtype)
+    where = _kernels.network_forward(weights, biases, X, out, ACTIVATION_CODES[output])
+    if where is not None:
+        raise nonfinite_error(name, X, where)
+    return out
 
 
 def cost(A, Y, kind):

@@ -129,24 +129,26 @@ class Network:
     def _backend(self):
         return BACKENDS[self.backend]
 
-    def _inputs(self, X, name="X"):
-        return _validate.inputs(X, self.sizes[0], self.dtype, name)
+    def _inputs(self, X, name="X", check_finite=True):
+        return _validate.inputs(X, self.layers[0].n_in, self.dtype, name, check_finite)
 
     def _targets(self, y, m, name="y"):
-        return _validate.targets(y, m, self.sizes[-1], self.dtype, name)
+        return _validate.targets(y, m, self.layers[-1].n_out, self.dtype, name)
 
     # --- inference -----------------------------------------------------------------------
 
-    def _forward_checked(self, X):
-        return self._backend().forward(self._weights(), self._biases(), X, self.output)
+    def _forward(self, X, name="X"):
+        """Output activations for X as `_inputs` returns it; the backend refuses (naming
+        `name`) a NaN or infinity in X, which `_inputs` may leave to it."""
+        return self._backend().forward(self._weights(), self._biases(), X, self.output, name)
 
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
 
     def forward(self, X):
         """Output activations for X (m, n_in), shape (m, n_out); a 1-D X gives (n_out,)."""
-        X, single = self._inputs(X)
-        out = self._forward_checked(X)
+        X, single = self._inputs(X, check_finite=False)
+        out = self._forward(X)
         return out[0] if single else out
 
     def predict(self, X):
@@ -179,11 +181,11 @@ class Network:
         The cost is averaged over the samples (without any L2 term); accuracy is the
         fraction of samples whose prediction matches the label (None for an identity output).
         """
-        X, _ = self._inputs(X)
+        X, _ = self._inputs(X, check_finite=False)
         Y = self._targets(y, X.shape[0])
         if X.shape[0] == 0:
             raise ValueError("X has no samples")
-        A = self._forward_checked(X)
+        A = self._forward(X)
         accuracy = None
         if self.output != "identity":
             accuracy = count_correct(A, Y) / X.shape[0]

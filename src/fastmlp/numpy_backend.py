@@ -8,6 +8,7 @@ everything stays in the arrays' dtype.
 import numpy as np
 
 from ._metrics import count_correct, layer_activations, output_delta_given
+from ._validate import finite
 
 
 def sigmoid(z):
@@ -41,8 +42,14 @@ def feedforward(weights, biases, X, output="sigmoid"):
     return activations
 
 
-def forward(weights, biases, X, output="sigmoid"):
-    """The output activations for the batch X, shape (m, n_out)."""
+def forward(weights, biases, X, output="sigmoid", name=None):
+    """The output activations for the batch X, shape (m, n_out).
+
+    When `name` is given, X is first checked for NaN and infinity (as the C backend
+    always does), and an error names it.
+    """
+    if name is not None:
+        finite(name, X)
     return feedforward(weights, biases, X, output)[-1]
 
 

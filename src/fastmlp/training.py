@@ -89,7 +89,7 @@ def run(net, trainer, X, Y, validation, *, epochs, lr, l2, shuffle, early_stoppi
             val_cost = val_accuracy = None
             if validation is not None:
                 Xv, Yv = validation
-                A = net._forward_checked(Xv)
+                A = net._forward(Xv, "validation X")
                 val_cost = net._cost(A, Yv)
                 val_accuracy = count_correct(A, Yv) / len(Xv) if classifier else None
             history.append(epoch=e, train_cost=cost_sum / n,

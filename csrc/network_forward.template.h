@@ -1,0 +1,53 @@
+/*
+ * The whole network's forward pass for inference, block of rows by block of rows:
+ *   A_0 = X,  A_l = act(A_{l-1} W_l^T + b_l)  for l = 1..L,  out = A_L.
+ * Each block's inputs are checked to be finite just before they are used, while they
+ * are in cache, so the check costs no extra pass over memory.
+ */
+
+/* The position row * n + column of the first NaN or infinity of the m x n matrix X, or -1. */
+static ptrdiff_t FM_T(first_nonfinite)(ptrdiff_t m, ptrdiff_t n, const REAL *X, ptrdiff_t ldx)
+{
+    for (ptrdiff_t i = 0; i < m; i++) {
+        const REAL *x = X + i * ldx;
+        /* x * 0 is 0 for a finite x and NaN for a NaN or an infinity, and a NaN survives
+           any sum: a row is finite exactly when this sum is 0. */
+        REAL probe = 0;
+#pragma omp simd reduction(+ : probe)
+        for (ptrdiff_t k = 0; k < n; k++) probe += x[k] * 0;
+        if (probe == 0) continue;
+        for (ptrdiff_t k = 0; k < n; k++)
+            if (!isfinite(x[k])) return i * n + k;
+    }
+    return -1;
+}
+
+int FM_I(fm_network_forward)(ptrdiff_t L, const ptrdiff_t *sizes, int output, ptrdiff_t m,
+                             const REAL *X, ptrdiff_t ldx, const REAL *const *W,
+                             const REAL *const *b, REAL *out, ptrdiff_t ldo,
+                             REAL *work, size_t work_len, ptrdiff_t *bad)
+{
+    (void)work_len; /* checked by the public wrapper */
+    REAL *hidden[2];
+    FM_T(forward_lay_out)(L, sizes, m, work, hidden);
+    *bad = -1;
+    for (ptrdiff_t start = 0; start < m; start += FM_FORWARD_ROWS) {
+        const ptrdiff_t rows = m - start < FM_FORWARD_ROWS ? m - start : FM_FORWARD_ROWS;
+        const REAL *a = X + start * ldx;
+        ptrdiff_t where = FM_T(first_nonfinite)(rows, sizes[0], a, ldx);
+        if (where >= 0) {
+            *bad = start * sizes[0] + where;
+            return FM_ERR_NONFINITE;
+        }
+        ptrdiff_t lda = ldx;
+        for (ptrdiff_t l = 1; l <= L; l++) {
+            REAL *dest = l == L ? out + start * ldo : hidden[l % 2];
+            ptrdiff_t ldd = l == L ? ldo : sizes[l];
+            int status = FM_T(forward)(rows, sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
+                                       a, lda, W[l - 1], sizes[l - 1], b[l - 1], dest, ldd);
+            if (status != FM_OK) return status;
+            a = dest, lda = ldd;
+        }
+    }
+    return FM_OK;
+}
