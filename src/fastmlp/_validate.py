@@ -44,6 +44,11 @@ def nonnegative_float(name, value, upper=None):
 
 def finite(name, array):
     """Raise ValueError naming the first non-finite entry of `array`, if any."""
+    # A NaN or an infinity makes the sum non-finite, and summing needs no array-sized
+    # temporary; only then (or when finite values overflow the sum) look entry by entry.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(array, dtype=np.float64)):
+            return
     bad = ~np.isfinite(array)
     if bad.any():
         raise nonfinite_error(name, array, tuple(int(i) for i in np.argwhere(bad)[0]))
