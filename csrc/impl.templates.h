@@ -6,5 +6,7 @@
 #include "sgd.template.h"
 #include "cost.template.h"
 #include "workspace.template.h"
+#include "step.template.h"
+#include "online.template.h"
 #include "epoch.template.h"
 #include "network_forward.template.h"

@@ -10,6 +10,7 @@ static size_t FM_T(round_up)(size_t n)
 typedef struct {
     REAL *x, *y;           /* a gathered mini-batch (when visiting in a given order) */
     REAL *A[FM_MAX_LAYERS + 1], *D[FM_MAX_LAYERS + 1]; /* per layer 1..L: batch x sizes[l] */
+    REAL *A_next[FM_MAX_LAYERS + 1]; /* batch 1 only: the next sample's activations */
     REAL *db;              /* bias gradient of the widest layer */
     REAL *grad;            /* a weight gradient, only when batches exceed one K block */
 } FM_T(layout);
@@ -29,6 +30,7 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
     for (ptrdiff_t l = 1; l <= L; l++) {
         FM_TAKE(lay->A[l], batch * sizes[l]);
         FM_TAKE(lay->D[l], batch * sizes[l]);
+        FM_TAKE(lay->A_next[l], batch == 1 ? sizes[l] : 0);
         widest = (size_t)sizes[l] > widest ? (size_t)sizes[l] : widest;
         size_t weights = (size_t)sizes[l] * (size_t)sizes[l - 1];
         largest = weights > largest ? weights : largest;

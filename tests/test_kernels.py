@@ -219,48 +219,70 @@ def test_cost_is_finite_at_saturated_outputs(dtype, kind):
 
 # --- a whole epoch --------------------------------------------------------------------------
 
+PAIRINGS = [("quadratic", "sigmoid"), ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax"),
+            ("quadratic", "identity")]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("batch,momentum,ordered", [(4, 0.0, False), (3, 0.6, True), (1, 0.0, True),
-                                                    (23, 0.3, False)])
-def test_train_epoch_matches_reference(dtype, batch, momentum, ordered):
+@pytest.mark.parametrize("batch,momentum,ordered,pairing",
+                         [(4, 0.0, False, 0), (3, 0.6, True, 0), (1, 0.0, True, 0),
+                          (23, 0.3, False, 0), (5, 0.0, True, 1), (2, 0.5, False, 2),
+                          (7, 0.0, False, 3),
+                          # one sample per step: the fused online path
+                          (1, 0.6, False, 0), (1, 0.0, False, 1), (1, 0.4, True, 2),
+                          (1, 0.0, True, 3)])
+def test_train_epoch_matches_reference(dtype, batch, momentum, ordered, pairing):
     """One call trains a whole epoch: the reference does it mini-batch by mini-batch."""
+    check_train_epoch([5, 7, 4, 3], dtype, batch, momentum, ordered, *PAIRINGS[pairing])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_online_epoch_on_wide_layers_matches_reference(dtype, momentum):
+    """Rows long enough for the fused update's vector loop, with a remainder after it."""
+    check_train_epoch([70, 41, 3], dtype, 1, momentum, True, "quadratic", "sigmoid")
+
+
+def check_train_epoch(sizes, dtype, batch, momentum, ordered, cost, output):
     rng = np.random.default_rng(batch)
-    sizes = [5, 7, 4, 3]
-    X, Y = rng.random((23, 5)).astype(dtype), np.eye(3, dtype=dtype)[rng.integers(0, 3, 23)]
+    X = rng.random((23, sizes[0])).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, 23)]
     W = [random_array(rng, (o, i), dtype) for i, o in zip(sizes[:-1], sizes[1:])]
     b = [random_array(rng, o, dtype) for o in sizes[1:]]
     ref_W, ref_b = [lists(w) for w in W], [lists(v) for v in b]
     order = rng.permutation(23) if ordered else None
     rows = order if ordered else np.arange(23)
-    lr, l2 = 0.8, 0.01
+    lr = 0.1 if output == "identity" else 0.8
+    l2 = 0.01
     velocities = [[0.0] * len(r) for w, v in zip(ref_W, ref_b) for r in w + [v]]
     ref_cost = 0.0
     for start in range(0, 23, batch):
         picked = rows[start:start + batch]
-        out = reference.feedforward(ref_W, ref_b, lists(X[picked]))[-1]
-        ref_cost += reference.cost(out, lists(Y[picked])) * len(picked)
-        reference.train_step(ref_W, ref_b, lists(X[picked]), lists(Y[picked]), lr, l2=l2,
-                             momentum=momentum, velocities=velocities)
+        out = reference.feedforward(ref_W, ref_b, lists(X[picked]), output)[-1]
+        ref_cost += reference.cost(out, lists(Y[picked]), cost) * len(picked)
+        reference.train_step(ref_W, ref_b, lists(X[picked]), lists(Y[picked]), lr, cost=cost,
+                             output=output, l2=l2, momentum=momentum, velocities=velocities)
     work = np.empty(_kernels.train_workspace_size(W, batch), dtype=dtype)
     vW, vb = ([np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]) if momentum else ([], [])
     cost_sum, correct, failed = _kernels.train_epoch(
-        W, b, vW, vb, X, Y, order, batch, _kernels.SIGMOID, _kernels.QUADRATIC, lr, l2, momentum, work)
+        W, b, vW, vb, X, Y, order, batch, ACT[output], COST[cost], lr, l2, momentum, work)
     assert failed is None and 0 <= correct <= 23
     assert_close(cost_sum, ref_cost, dtype, "cost", trained=True)
-    for l in range(3):
+    for l in range(len(W)):
         assert_close(W[l], ref_W[l], dtype, f"W[{l}]", trained=True)
         assert_close(b[l], ref_b[l], dtype, f"b[{l}]", trained=True)
 
 
-def test_train_epoch_stops_at_a_non_finite_cost():
+@pytest.mark.parametrize("batch", [1, 2])
+def test_train_epoch_stops_at_a_non_finite_cost(batch):
     W, b = [np.ones((2, 3))], [np.zeros(2)]
     X = np.ones((6, 3))
     Y = np.zeros((6, 2))
-    Y[4, 0] = np.inf  # the third mini-batch of two
-    work = np.empty(_kernels.train_workspace_size(W, 2))
+    Y[4, 0] = np.inf  # the third mini-batch of two, the fifth of one
+    work = np.empty(_kernels.train_workspace_size(W, batch))
     cost_sum, correct, failed = _kernels.train_epoch(
-        W, b, [], [], X, Y, None, 2, _kernels.SIGMOID, _kernels.QUADRATIC, 0.1, 0.0, 0.0, work)
-    assert failed == 2 and np.isfinite(cost_sum)
+        W, b, [], [], X, Y, None, batch, _kernels.SIGMOID, _kernels.QUADRATIC, 0.1, 0.0, 0.0, work)
+    assert failed == 4 // batch and np.isfinite(cost_sum)
 
 
 def test_train_epoch_refuses_bad_arguments():

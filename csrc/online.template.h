@@ -1,0 +1,141 @@
+/*
+ * Online learning (mini-batches of one sample), with the first pass of the next sample
+ * fused into each update.
+ *
+ * With one sample per step, every step streams each W_l twice: once to update it with
+ * sample i and once for sample i + 1's forward pass.  Once every error D_l of sample i
+ * is known (computed with the old weights, as in any step), layer l's update needs only
+ * D_l and A_{l-1}(i), and layer l's forward pass for sample i + 1 needs only the updated
+ * W_l and A_{l-1}(i + 1).  So the updates run first layer first, each fused with that
+ * layer's forward pass for the next sample, and W_l is streamed once per step:
+ *
+ *   for each row j of W_l:   w_j -= lr (d_j a_{l-1}(i) + l2 w_j)        (or via momentum)
+ *                            z_j  = w_j . a_{l-1}(i + 1) + b_j            b_j updated first
+ *
+ * The results are those of fm_train_epoch's general path (to rounding).
+ */
+
+#define FM_LANES ((ptrdiff_t)(FM_VEC_BYTES / sizeof(REAL)))
+
+/* Update row w (n elements) with the gradient d a + l2 w, through the velocity v when
+   with_v, and return the updated row's dot product with a_next when with_next (else 0).
+   Always inlined with constant flags, so that each combination gets a loop of its own. */
+static inline __attribute__((always_inline)) REAL
+FM_T(update_row_dot)(const int with_v, const int with_next, ptrdiff_t n, REAL d,
+                     const REAL *restrict a, const REAL *restrict a_next, REAL *restrict w,
+                     REAL *restrict v, REAL lr, REAL l2, REAL mu)
+{
+    /* four vector accumulators: independent chains of multiply-adds hide their latency */
+    FM_T(uvec) acc[4] = {{0}};
+    ptrdiff_t k = 0;
+    for (; k + 4 * FM_LANES <= n; k += 4 * FM_LANES) {
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; u++) {
+            const ptrdiff_t o = k + u * FM_LANES;
+            FM_T(uvec) wv = *(FM_T(uvec) *)(w + o);
+            const FM_T(uvec) g = d * *(const FM_T(uvec) *)(a + o) + l2 * wv;
+            if (with_v) {
+                FM_T(uvec) vv = mu * *(FM_T(uvec) *)(v + o) - lr * g;
+                *(FM_T(uvec) *)(v + o) = vv;
+                wv += vv;
+            } else {
+                wv -= lr * g;
+            }
+            *(FM_T(uvec) *)(w + o) = wv;
+            if (with_next) acc[u] += wv * *(const FM_T(uvec) *)(a_next + o);
+        }
+    }
+    REAL sum = 0;
+    for (; k < n; k++) {
+        const REAL g = d * a[k] + l2 * w[k];
+        if (with_v) {
+            v[k] = mu * v[k] - lr * g;
+            w[k] += v[k];
+        } else {
+            w[k] -= lr * g;
+        }
+        if (with_next) sum += w[k] * a_next[k];
+    }
+    FM_T(uvec) total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (int lane = 0; lane < FM_LANES; lane++) sum += total[lane];
+    return sum;
+}
+#undef FM_LANES
+
+/* Layer l's step for sample i and, when a_next is given, its forward pass for sample
+   i + 1 into a_out: biases, then each weight row fused with its dot product. */
+static void FM_T(update_and_forward)(ptrdiff_t n_prev, ptrdiff_t n, int activation,
+                                     const REAL *d, const REAL *a, const REAL *a_next,
+                                     REAL *W, REAL *V, REAL *b, REAL *vb,
+                                     REAL lr, REAL l2, REAL mu, REAL *a_out)
+{
+    FM_T(sgd_step)(n, lr, 0, mu, d, b, vb);
+#define FM_ROWS(with_v, with_next)                                                         \
+    for (ptrdiff_t j = 0; j < n; j++) {                                                    \
+        REAL z = FM_T(update_row_dot)(with_v, with_next, n_prev, d[j], a, a_next,           \
+                                      W + j * n_prev, with_v ? V + j * n_prev : NULL, lr, l2, mu); \
+        if (with_next) a_out[j] = z + b[j];                                                \
+    }
+    if (V && a_next) FM_ROWS(1, 1)
+    else if (V) FM_ROWS(1, 0)
+    else if (a_next) FM_ROWS(0, 1)
+    else FM_ROWS(0, 0)
+#undef FM_ROWS
+    if (a_next) FM_T(activate_rows)(activation, 1, n, a_out, n);
+}
+
+/* fm_train_epoch with batch == 1; the arguments are as there. */
+static int FM_T(train_online)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int cost,
+                              ptrdiff_t n, const REAL *X, ptrdiff_t ldx, const REAL *Y,
+                              ptrdiff_t ldy, const long long *order, REAL lr, REAL l2,
+                              REAL momentum, REAL *const *W, REAL *const *b,
+                              REAL *const *vW, REAL *const *vb, FM_T(layout) *lay,
+                              fm_epoch_result *result)
+{
+    const int apply_output_derivative = cost == FM_QUADRATIC && output == FM_SIGMOID;
+    REAL **A = lay->A, **A_next = lay->A_next;
+#define FM_ROW(i) (order ? order[i] : (long long)(i))
+    /* the first sample's forward pass; every later one is fused into the previous step */
+    const REAL *x = X + FM_ROW(0) * ldx;
+    for (ptrdiff_t l = 1; l <= L; l++) {
+        int status = FM_T(forward)(1, sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
+                                   l > 1 ? A[l - 1] : x, sizes[l - 1], W[l - 1], sizes[l - 1],
+                                   b[l - 1], A[l], sizes[l]);
+        if (status != FM_OK) return status;
+    }
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const REAL *y = Y + FM_ROW(i) * ldy;
+        const REAL *x_next = i + 1 < n ? X + FM_ROW(i + 1) * ldx : NULL;
+        /* the cost of this sample before its update; a non-finite one stops the epoch */
+        double sample_cost = FM_T(cost_sum)(1, sizes[L], cost, A[L], sizes[L], y, ldy);
+        if (!isfinite(sample_cost)) {
+            result->failed_batch = i;
+            return FM_OK;
+        }
+        result->cost_sum += sample_cost;
+        result->correct += FM_T(count_correct)(1, sizes[L], A[L], sizes[L], y, ldy);
+        /* every layer's error, with the weights as they are */
+        for (ptrdiff_t j = 0; j < sizes[L]; j++)
+            lay->D[L][j] = apply_output_derivative ? (A[L][j] - y[j]) * A[L][j] * ((REAL)1 - A[L][j])
+                                                   : A[L][j] - y[j];
+        for (ptrdiff_t l = L; l > 1; l--) {
+            int status = FM_T(backprop_error)(1, sizes[l - 1], sizes[l], lay->D[l], W[l - 1],
+                                              A[l - 1], lay->D[l - 1]);
+            if (status != FM_OK) return status;
+        }
+        /* the updates, first layer first, each with the next sample's pass through it */
+        for (ptrdiff_t l = 1; l <= L; l++)
+            FM_T(update_and_forward)(sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
+                                     lay->D[l], l > 1 ? A[l - 1] : x,
+                                     x_next ? (l > 1 ? A_next[l - 1] : x_next) : NULL,
+                                     W[l - 1], vW ? vW[l - 1] : NULL, b[l - 1],
+                                     vb ? vb[l - 1] : NULL, lr, l2, momentum, A_next[l]);
+        for (ptrdiff_t l = 1; l <= L; l++) {
+            REAL *swap = A[l];
+            A[l] = A_next[l], A_next[l] = swap;
+        }
+        x = x_next;
+    }
+#undef FM_ROW
+    return FM_OK;
+}
