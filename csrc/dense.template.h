@@ -31,17 +31,35 @@ static inline void FM_T(axpy)(ptrdiff_t n, REAL alpha, const REAL *restrict x, R
     for (ptrdiff_t k = 0; k < n; k++) y[k] += alpha * x[k];
 }
 
+/* A = act(X W^T + b) for at most FM_FEW_ROWS samples, sample i's inputs at rows[i]. */
+static void FM_T(forward_rows)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
+                               const REAL *const *rows, const REAL *W, ptrdiff_t ldw,
+                               const REAL *b, REAL *A, ptrdiff_t lda)
+{
+    FM_T(epilogue) e = {.kind = FM_EPI_BIAS_ACT, .sigmoid = activation == FM_SIGMOID, .bias = b};
+    FM_T(small_xwt)(m, n_out, n_in, rows, W, ldw, A, lda, &e);
+    if (activation == FM_SOFTMAX) FM_T(activate_rows)(FM_SOFTMAX, m, n_out, A, lda);
+}
+
+/* The addresses of the m (<= FM_FEW_ROWS) rows of X, in rows[]. */
+static inline void FM_T(row_addresses)(ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
+                                       const REAL **rows)
+{
+    for (ptrdiff_t i = 0; i < m; i++) rows[i] = X + i * ldx;
+}
+
 /* A = act(X W^T + b), the sigmoid fused into the product's last pass. */
 static int FM_T(forward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
                           const REAL *X, ptrdiff_t ldx, const REAL *W, ptrdiff_t ldw,
                           const REAL *b, REAL *A, ptrdiff_t lda)
 {
-    FM_T(epilogue) e = {.kind = FM_EPI_BIAS_ACT, .sigmoid = activation == FM_SIGMOID, .bias = b};
     if (m <= FM_FEW_ROWS) {
-        FM_T(small_xwt)(m, n_out, n_in, X, ldx, W, ldw, A, lda, &e);
-        if (activation == FM_SOFTMAX) FM_T(activate_rows)(FM_SOFTMAX, m, n_out, A, lda);
+        const REAL *rows[FM_FEW_ROWS];
+        FM_T(row_addresses)(m, X, ldx, rows);
+        FM_T(forward_rows)(m, n_in, n_out, activation, rows, W, ldw, b, A, lda);
         return FM_OK;
     }
+    FM_T(epilogue) e = {.kind = FM_EPI_BIAS_ACT, .sigmoid = activation == FM_SIGMOID, .bias = b};
     int status = FM_T(gemm)(m, n_out, n_in, (FM_T(mat)){X, ldx, 1}, (FM_T(mat)){W, 1, ldw},
                             A, lda, &e);
     if (status == FM_OK && activation == FM_SOFTMAX)

@@ -33,21 +33,36 @@ int FM_I(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int co
 
     for (ptrdiff_t start = 0, batch_no = 0; start < n; start += batch, batch_no++) {
         const ptrdiff_t m = n - start < batch ? n - start : batch;
+        /* A few samples are read where they lie, through their addresses (x_rows); a
+           larger batch is gathered into a matrix of its own for the packed products. */
+        const int few = m <= FM_FEW_ROWS;
+        const REAL *x_rows[FM_FEW_ROWS];
         const REAL *x = X + start * ldx, *y = Y + start * ldy;
         ptrdiff_t lx = ldx, ly = ldy;
         if (order) {
-            FM_T(gather)(m, sizes[0], X, ldx, order, start, lay.x);
             FM_T(gather)(m, sizes[L], Y, ldy, order, start, lay.y);
-            x = lay.x, y = lay.y, lx = sizes[0], ly = sizes[L];
+            y = lay.y, ly = sizes[L];
+            if (few) {
+                for (ptrdiff_t i = 0; i < m; i++) x_rows[i] = X + order[start + i] * ldx;
+                x = NULL;
+            } else {
+                FM_T(gather)(m, sizes[0], X, ldx, order, start, lay.x);
+                x = lay.x, lx = sizes[0];
+            }
         }
+        if (few && x) FM_T(row_addresses)(m, x, lx, x_rows);
         /* forward */
-        const REAL *a = x;
-        ptrdiff_t la = lx;
         for (ptrdiff_t l = 1; l <= L; l++) {
-            int status = FM_T(forward)(m, sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
-                                       a, la, W[l - 1], sizes[l - 1], b[l - 1], lay.A[l], sizes[l]);
+            const int act = l == L ? output : FM_SIGMOID;
+            if (l == 1 && few) {
+                FM_T(forward_rows)(m, sizes[0], sizes[1], act, x_rows, W[0], sizes[0], b[0],
+                                   lay.A[1], sizes[1]);
+                continue;
+            }
+            int status = FM_T(forward)(m, sizes[l - 1], sizes[l], act, l > 1 ? lay.A[l - 1] : x,
+                                       l > 1 ? sizes[l - 1] : lx, W[l - 1], sizes[l - 1],
+                                       b[l - 1], lay.A[l], sizes[l]);
             if (status != FM_OK) return status;
-            a = lay.A[l], la = sizes[l];
         }
         /* the cost of this batch before its update; a non-finite one stops the epoch */
         const REAL *out = lay.A[L];
@@ -72,12 +87,15 @@ int FM_I(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int co
         for (ptrdiff_t l = L; l >= 1; l--) {
             const REAL *a_prev = l > 1 ? lay.A[l - 1] : x;
             ptrdiff_t ld_prev = l > 1 ? sizes[l - 1] : lx;
+            const REAL *prev_rows[FM_FEW_ROWS];
+            if (few && l > 1) FM_T(row_addresses)(m, a_prev, ld_prev, prev_rows);
             int status = FM_OK;
             if (l > 1)
                 status = FM_T(backprop_error)(m, sizes[l - 1], sizes[l], lay.D[l], W[l - 1],
                                               lay.A[l - 1], lay.D[l - 1]);
             if (status == FM_OK)
-                status = FM_T(update_weights)(m, sizes[l - 1], sizes[l], lay.D[l], a_prev, ld_prev,
+                status = FM_T(update_weights)(m, sizes[l - 1], sizes[l], lay.D[l],
+                                              l > 1 ? prev_rows : x_rows, a_prev, ld_prev,
                                               W[l - 1], vW ? vW[l - 1] : NULL, lr, l2, momentum,
                                               lay.grad);
             if (status != FM_OK) return status;

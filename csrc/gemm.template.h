@@ -307,7 +307,8 @@ static inline void FM_T(xwt_block)(const int xr, ptrdiff_t K, const REAL *const 
         }
 }
 
-static void FM_T(small_xwt)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t K, const REAL *X, ptrdiff_t ldx,
+/* The rows of X are rows[0..m): the samples of a batch may lie anywhere in memory. */
+static void FM_T(small_xwt)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t K, const REAL *const *rows,
                             const REAL *W, ptrdiff_t ldw, REAL *Z, ptrdiff_t ldz,
                             const FM_T(epilogue) *e)
 {
@@ -317,7 +318,7 @@ static void FM_T(small_xwt)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t K, const REAL *X
         for (int c = 0; c < WR; c++) w[c] = W + (j0 + FM_MIN(c, rj - 1)) * ldw;
         for (ptrdiff_t i0 = 0; i0 < m; i0 += 2) {
             const ptrdiff_t ri = FM_MIN(2, m - i0);
-            const REAL *x[2] = {X + i0 * ldx, X + (i0 + ri - 1) * ldx};
+            const REAL *x[2] = {rows[i0], rows[i0 + ri - 1]};
             REAL tile[2 * NR] __attribute__((aligned(64)));
             if (ri == 2) FM_T(xwt_block)(2, K, x, w, tile);
             else FM_T(xwt_block)(1, K, x, w, tile);

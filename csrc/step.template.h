@@ -31,31 +31,98 @@ static int FM_T(backprop_error)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, cons
                       D_prev, n_prev, &e);
 }
 
-/* W -= lr (D^T A_prev / m + l2 W), with momentum through V: the update fused into the
-   gradient's product.  grad is scratch for batches longer than one K block. */
-static int FM_T(update_weights)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
-                                const REAL *A_prev, ptrdiff_t ld_prev, REAL *W, REAL *V,
-                                REAL lr, REAL l2, REAL mu, REAL *grad)
+/*
+ * W -= lr (D^T A_prev / m + l2 W) for a batch of at most FM_FEW_ROWS samples, sample i's
+ * inputs at rows[i], with no packing.  A block of FM_UPDATE_ROWS rows of W by kv vectors
+ * of columns is a tile of gradients g_jk = sum_i d_ij a_ik / m summed in registers (each
+ * broadcast d_ij serves kv vectors), then applied to W at once: W is read and written
+ * once per step.
+ */
+#define FM_UPDATE_ROWS 4
+#define FM_UPDATE_VECTORS 3
+static inline __attribute__((always_inline)) void
+FM_T(update_tile)(const int kv, ptrdiff_t m, ptrdiff_t k, int rj, ptrdiff_t n_prev,
+                  const REAL (*d)[FM_UPDATE_ROWS], const REAL *const *rows, REAL *W, REAL *V,
+                  REAL lr, REAL l2, REAL mu)
 {
-    const REAL inv_m = (REAL)1 / (REAL)m;
-    if (m == 1) { /* a rank-one update, one pass over W */
-        for (ptrdiff_t j = 0; j < n; j++) {
-            REAL dj = D[j], *w = W + j * n_prev, *v = V ? V + j * n_prev : NULL;
-            if (v) {
-#pragma omp simd
-                for (ptrdiff_t k = 0; k < n_prev; k++) {
-                    v[k] = mu * v[k] - lr * (dj * A_prev[k] + l2 * w[k]);
-                    w[k] += v[k];
-                }
+    const ptrdiff_t lanes = FM_VEC_BYTES / (ptrdiff_t)sizeof(REAL);
+    FM_T(vec) g[FM_UPDATE_ROWS][FM_UPDATE_VECTORS] = {{{0}}};
+    for (ptrdiff_t i = 0; i < m; i++) {
+        FM_T(vec) a[FM_UPDATE_VECTORS];
+#pragma GCC unroll 4
+        for (int u = 0; u < kv; u++) a[u] = *(const FM_T(uvec) *)(rows[i] + k + u * lanes);
+#pragma GCC unroll 4
+        for (int c = 0; c < FM_UPDATE_ROWS; c++)
+#pragma GCC unroll 4
+            for (int u = 0; u < kv; u++) g[c][u] += d[i][c] * a[u];
+    }
+    /* a full unroll keeps g in registers; a loop to rj would index it at run time */
+#pragma GCC unroll 4
+    for (int c = 0; c < FM_UPDATE_ROWS; c++)
+#pragma GCC unroll 4
+        for (int u = 0; u < kv; u++) {
+            if (c >= rj) break;
+            const ptrdiff_t at = c * n_prev + k + u * lanes;
+            FM_T(vec) wv = *(FM_T(uvec) *)(W + at);
+            if (V) {
+                const FM_T(vec) vv = mu * *(FM_T(uvec) *)(V + at) - lr * (g[c][u] + l2 * wv);
+                *(FM_T(uvec) *)(V + at) = vv;
+                wv += vv;
             } else {
-#pragma omp simd
-                for (ptrdiff_t k = 0; k < n_prev; k++) w[k] -= lr * (dj * A_prev[k] + l2 * w[k]);
+                wv -= lr * (g[c][u] + l2 * wv);
             }
+            *(FM_T(uvec) *)(W + at) = wv;
         }
+}
+
+static void FM_T(small_update)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
+                               const REAL *const *rows, REAL *W, REAL *V,
+                               REAL lr, REAL l2, REAL mu)
+{
+    const ptrdiff_t lanes = FM_VEC_BYTES / (ptrdiff_t)sizeof(REAL);
+    const REAL inv_m = (REAL)1 / (REAL)m;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += FM_UPDATE_ROWS) {
+        const int rj = (int)(n - j0 < FM_UPDATE_ROWS ? n - j0 : FM_UPDATE_ROWS);
+        REAL d[FM_FEW_ROWS][FM_UPDATE_ROWS] = {{0}}; /* d[i][c] = D_i,j0+c / m; 0 past n */
+        for (ptrdiff_t i = 0; i < m; i++)
+            for (int c = 0; c < rj; c++) d[i][c] = D[i * n + j0 + c] * inv_m;
+        REAL *Wj = W + j0 * n_prev, *Vj = V ? V + j0 * n_prev : NULL;
+        ptrdiff_t k = 0;
+        for (; k + FM_UPDATE_VECTORS * lanes <= n_prev; k += FM_UPDATE_VECTORS * lanes)
+            FM_T(update_tile)(FM_UPDATE_VECTORS, m, k, rj, n_prev, d, rows, Wj, Vj, lr, l2, mu);
+        for (; k + lanes <= n_prev; k += lanes)
+            FM_T(update_tile)(1, m, k, rj, n_prev, d, rows, Wj, Vj, lr, l2, mu);
+        for (; k < n_prev; k++)
+            for (int c = 0; c < rj; c++) {
+                REAL g = 0, *w = Wj + c * n_prev + k;
+                for (ptrdiff_t i = 0; i < m; i++) g += d[i][c] * rows[i][k];
+                if (V) {
+                    REAL *v = Vj + c * n_prev + k;
+                    *v = mu * *v - lr * (g + l2 * *w);
+                    *w += *v;
+                } else {
+                    *w -= lr * (g + l2 * *w);
+                }
+            }
+    }
+}
+#undef FM_UPDATE_ROWS
+#undef FM_UPDATE_VECTORS
+
+/* W -= lr (D^T A_prev / m + l2 W), with momentum through V: the update fused into the
+   gradient's product.  A_prev's rows are at rows[] when m <= FM_FEW_ROWS (then A_prev
+   is not read), else A_prev with row stride ld_prev.  grad is scratch for batches longer
+   than one K block. */
+static int FM_T(update_weights)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
+                                const REAL *const *rows, const REAL *A_prev, ptrdiff_t ld_prev,
+                                REAL *W, REAL *V, REAL lr, REAL l2, REAL mu, REAL *grad)
+{
+    if (m <= FM_FEW_ROWS) {
+        FM_T(small_update)(m, n_prev, n, D, rows, W, V, lr, l2, mu);
         return FM_OK;
     }
-    FM_T(epilogue) e = {.kind = FM_EPI_SGD, .scale = inv_m, .W = W, .V = V, .ldw = n_prev,
-                        .lr = lr, .l2 = l2, .mu = mu};
+    FM_T(epilogue) e = {.kind = FM_EPI_SGD, .scale = (REAL)1 / (REAL)m, .W = W, .V = V,
+                        .ldw = n_prev, .lr = lr, .l2 = l2, .mu = mu};
     return FM_T(gemm)(n, n_prev, m, (FM_T(mat)){D, 1, n}, (FM_T(mat)){A_prev, ld_prev, 1},
                       m > FM_GEMM_KC ? grad : NULL, n_prev, &e);
 }

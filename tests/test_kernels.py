@@ -237,10 +237,13 @@ def test_train_epoch_matches_reference(dtype, batch, momentum, ordered, pairing)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("momentum", [0.0, 0.5])
-def test_online_epoch_on_wide_layers_matches_reference(dtype, momentum):
-    """Rows long enough for the fused update's vector loop, with a remainder after it."""
-    check_train_epoch([70, 41, 3], dtype, 1, momentum, True, "quadratic", "sigmoid")
+@pytest.mark.parametrize("batch,momentum,ordered", [(1, 0.0, True), (1, 0.5, False),
+                                                    (10, 0.0, True), (10, 0.5, False),
+                                                    (20, 0.5, True)])
+def test_epoch_on_wide_layers_matches_reference(dtype, batch, momentum, ordered):
+    """Rows long enough for the vector loops of the online and small-batch updates, with a
+    remainder after them; samples read in place (batch <= 16) and gathered (20)."""
+    check_train_epoch([70, 41, 3], dtype, batch, momentum, ordered, "quadratic", "sigmoid")
 
 
 def check_train_epoch(sizes, dtype, batch, momentum, ordered, cost, output):
