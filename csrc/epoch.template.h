@@ -64,25 +64,11 @@ int FM_I(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int co
                                        b[l - 1], lay.A[l], sizes[l]);
             if (status != FM_OK) return status;
         }
-        /* the cost of this batch before its update; a non-finite one stops the epoch */
-        const REAL *out = lay.A[L];
-        double batch_cost = FM_T(cost_sum)(m, sizes[L], cost, out, sizes[L], y, ly);
-        if (!isfinite(batch_cost)) {
+        if (!FM_T(record_batch)(m, sizes[L], cost, lay.A[L], y, ly, result)) {
             result->failed_batch = batch_no;
             return FM_OK;
         }
-        result->cost_sum += batch_cost;
-        result->correct += FM_T(count_correct)(m, sizes[L], out, sizes[L], y, ly);
-
-        /* output error */
-        for (ptrdiff_t i = 0; i < m; i++) {
-            const REAL *ai = out + i * sizes[L], *yi = y + i * ly;
-            REAL *d = lay.D[L] + i * sizes[L];
-#pragma omp simd
-            for (ptrdiff_t j = 0; j < sizes[L]; j++)
-                d[j] = apply_output_derivative ? (ai[j] - yi[j]) * ai[j] * ((REAL)1 - ai[j])
-                                               : ai[j] - yi[j];
-        }
+        FM_T(output_error)(m, sizes[L], apply_output_derivative, lay.A[L], y, ly, lay.D[L]);
         /* backward and update, last layer first */
         for (ptrdiff_t l = L; l >= 1; l--) {
             const REAL *a_prev = l > 1 ? lay.A[l - 1] : x;

@@ -106,18 +106,12 @@ static int FM_T(train_online)(ptrdiff_t L, const ptrdiff_t *sizes, int output, i
     for (ptrdiff_t i = 0; i < n; i++) {
         const REAL *y = Y + FM_ROW(i) * ldy;
         const REAL *x_next = i + 1 < n ? X + FM_ROW(i + 1) * ldx : NULL;
-        /* the cost of this sample before its update; a non-finite one stops the epoch */
-        double sample_cost = FM_T(cost_sum)(1, sizes[L], cost, A[L], sizes[L], y, ldy);
-        if (!isfinite(sample_cost)) {
+        if (!FM_T(record_batch)(1, sizes[L], cost, A[L], y, ldy, result)) {
             result->failed_batch = i;
             return FM_OK;
         }
-        result->cost_sum += sample_cost;
-        result->correct += FM_T(count_correct)(1, sizes[L], A[L], sizes[L], y, ldy);
         /* every layer's error, with the weights as they are */
-        for (ptrdiff_t j = 0; j < sizes[L]; j++)
-            lay->D[L][j] = apply_output_derivative ? (A[L][j] - y[j]) * A[L][j] * ((REAL)1 - A[L][j])
-                                                   : A[L][j] - y[j];
+        FM_T(output_error)(1, sizes[L], apply_output_derivative, A[L], y, ldy, lay->D[L]);
         for (ptrdiff_t l = L; l > 1; l--) {
             int status = FM_T(backprop_error)(1, sizes[l - 1], sizes[l], lay->D[l], W[l - 1],
                                               A[l - 1], lay->D[l - 1]);

@@ -11,6 +11,32 @@ static void FM_T(gather)(ptrdiff_t m, ptrdiff_t width, const REAL *src, ptrdiff_
         memcpy(out + i * width, src + order[start + i] * ld, (size_t)width * sizeof(REAL));
 }
 
+/* Add a mini-batch's cost and correct predictions (outputs A, targets Y) to `result`,
+   measured before its update.  Returns 0 when the cost is not finite: the epoch stops. */
+static int FM_T(record_batch)(ptrdiff_t m, ptrdiff_t n_out, int cost, const REAL *A,
+                              const REAL *Y, ptrdiff_t ldy, fm_epoch_result *result)
+{
+    double batch_cost = FM_T(cost_sum)(m, n_out, cost, A, n_out, Y, ldy);
+    if (!isfinite(batch_cost)) return 0;
+    result->cost_sum += batch_cost;
+    result->correct += FM_T(count_correct)(m, n_out, A, n_out, Y, ldy);
+    return 1;
+}
+
+/* The output layer's error D = A - Y, times A (1 - A) when the quadratic cost meets
+   sigmoid outputs (the other pairings cancel the activation's derivative). */
+static void FM_T(output_error)(ptrdiff_t m, ptrdiff_t n_out, int apply_derivative,
+                               const REAL *A, const REAL *Y, ptrdiff_t ldy, REAL *D)
+{
+    for (ptrdiff_t i = 0; i < m; i++) {
+        const REAL *a = A + i * n_out, *y = Y + i * ldy;
+        REAL *d = D + i * n_out;
+#pragma omp simd
+        for (ptrdiff_t j = 0; j < n_out; j++)
+            d[j] = apply_derivative ? (a[j] - y[j]) * a[j] * ((REAL)1 - a[j]) : a[j] - y[j];
+    }
+}
+
 /* D_{l-1} = (D_l W_l) * A_{l-1} (1 - A_{l-1}): the error flowing back one layer. */
 static int FM_T(backprop_error)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
                                 const REAL *W, const REAL *A_prev, REAL *D_prev)
