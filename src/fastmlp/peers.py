@@ -1,7 +1,7 @@
 """The other trainers the benchmarks compare against, computing the same thing.
 
-* `nielsen_epoch`: a per-sample NumPy loop in the style of Nielsen's network.py (column
-  vectors, one backprop per sample, gradients summed over the mini-batch).
+* `nielsen_epoch`: Nielsen's network.py as the book writes it: a per-sample NumPy loop
+  (column vectors, one backprop per sample, gradients summed over the mini-batch).
 * `TorchTrainer`: idiomatic PyTorch on the CPU (nn.Linear + Sigmoid, autograd,
   torch.optim.SGD), when PyTorch is installed.
 The vectorised NumPy trainer is `fastmlp.numpy_backend`.
@@ -9,31 +9,52 @@ The vectorised NumPy trainer is `fastmlp.numpy_backend`.
 import numpy as np
 
 
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _sigmoid_prime(z):
+    return _sigmoid(z) * (1 - _sigmoid(z))
+
+
+def _nielsen_backprop(weights, biases, x, y):
+    """network.py's backprop for one sample (column vectors), line for line."""
+    nabla_b = [np.zeros(b.shape, dtype=b.dtype) for b in biases]
+    nabla_w = [np.zeros(w.shape, dtype=w.dtype) for w in weights]
+    activation, activations, zs = x, [x], []
+    for b, w in zip(biases, weights):
+        z = np.dot(w, activation) + b
+        zs.append(z)
+        activation = _sigmoid(z)
+        activations.append(activation)
+    delta = (activations[-1] - y) * _sigmoid_prime(zs[-1])
+    nabla_b[-1] = delta
+    nabla_w[-1] = np.dot(delta, activations[-2].transpose())
+    for l in range(2, len(weights) + 1):
+        delta = np.dot(weights[-l + 1].transpose(), delta) * _sigmoid_prime(zs[-l])
+        nabla_b[-l] = delta
+        nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
+    return nabla_b, nabla_w
+
+
 def nielsen_epoch(weights, biases, X, Y, batch_size, lr, order=None):
-    """One epoch of network.py's SGD, in place; weights (n_out, n_in), biases (n_out,)."""
+    """One epoch of network.py's SGD (update_mini_batch and backprop as the book writes
+    them: a backprop per sample, gradients summed into new lists, sigmoid' recomputed from
+    z), in place on weights (n_out, n_in) and biases (n_out,)."""
     n = len(X)
     order = np.arange(n) if order is None else order
     columns_b = [b.reshape(-1, 1) for b in biases]  # views: updates land in `biases`
     for start in range(0, n, batch_size):
         rows = order[start:start + batch_size]
-        nabla_b = [np.zeros_like(b) for b in columns_b]
-        nabla_w = [np.zeros_like(w) for w in weights]
+        nabla_b = [np.zeros(b.shape, dtype=b.dtype) for b in columns_b]
+        nabla_w = [np.zeros(w.shape, dtype=w.dtype) for w in weights]
         for i in rows:
-            x, y = X[i].reshape(-1, 1), Y[i].reshape(-1, 1)
-            activation, activations = x, [x]
-            for b, w in zip(columns_b, weights):
-                activation = 1.0 / (1.0 + np.exp(-(np.dot(w, activation) + b)))
-                activations.append(activation)
-            delta = (activations[-1] - y) * activations[-1] * (1 - activations[-1])
-            nabla_b[-1] += delta
-            nabla_w[-1] += np.dot(delta, activations[-2].T)
-            for l in range(2, len(weights) + 1):
-                sp = activations[-l] * (1 - activations[-l])
-                delta = np.dot(weights[-l + 1].T, delta) * sp
-                nabla_b[-l] += delta
-                nabla_w[-l] += np.dot(delta, activations[-l - 1].T)
+            delta_nabla_b, delta_nabla_w = _nielsen_backprop(
+                weights, columns_b, X[i].reshape(-1, 1), Y[i].reshape(-1, 1))
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
         for w, b, nw, nb in zip(weights, columns_b, nabla_w, nabla_b):
-            w -= (lr / len(rows)) * nw
+            w -= (lr / len(rows)) * nw  # in place, where network.py rebinds new lists
             b -= (lr / len(rows)) * nb
 
 
