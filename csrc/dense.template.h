@@ -9,11 +9,9 @@
  * Arguments are checked by the public wrappers (api.template.h).
  */
 
-/* Batches of at most this many rows take the matrix-vector end of the kernels: dot
-   products against W's rows in place, or rank-m updates, with no packing. */
+/* Batches of at most this many rows send the error back (D W) row by row, as sums of
+   W's rows, with no packing. */
 #define FM_SMALL_BATCH 2
-/* The forward pass reads W in place (no packing) up to this many rows. */
-#define FM_FEW_ROWS 16
 
 /* The dot product of two contiguous vectors; the compiler may reorder the sum. */
 static inline REAL FM_T(dot)(ptrdiff_t n, const REAL *restrict x, const REAL *restrict y)

@@ -21,6 +21,10 @@
 /* The matrix product's K block: products with K up to this finish in one pass. */
 #define FM_GEMM_KC 256
 
+/* Batches of up to this many rows skip the packed product: the forward pass and the
+   weight update read W and the samples in place. */
+#define FM_FEW_ROWS 16
+
 /* What a matrix product does with each finished element c of C = A B. */
 enum fm_epilogue_kind {
     FM_EPI_NONE,     /* store c */

@@ -8,7 +8,8 @@ static size_t FM_T(round_up)(size_t n)
 }
 
 typedef struct {
-    REAL *x, *y;           /* a gathered mini-batch (when visiting in a given order) */
+    REAL *x, *y;           /* a gathered mini-batch (when visiting in a given order; x only
+                              for batches of more than FM_FEW_ROWS) */
     REAL *A[FM_MAX_LAYERS + 1], *D[FM_MAX_LAYERS + 1]; /* per layer 1..L: batch x sizes[l] */
     REAL *A_next[FM_MAX_LAYERS + 1]; /* batch 1 only: the next sample's activations */
     REAL *db;              /* bias gradient of the widest layer */
@@ -25,7 +26,7 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
         if (work) (ptr) = work + used;                        \
         used += FM_T(round_up)((size_t)(count));              \
     } while (0)
-    FM_TAKE(lay->x, batch * sizes[0]);
+    FM_TAKE(lay->x, batch > FM_FEW_ROWS ? batch * sizes[0] : 0); /* few rows are read in place */
     FM_TAKE(lay->y, batch * sizes[L]);
     for (ptrdiff_t l = 1; l <= L; l++) {
         FM_TAKE(lay->A[l], batch * sizes[l]);
