@@ -101,29 +101,31 @@ static void FM_T(pack_b)(ptrdiff_t kc, ptrdiff_t nc, FM_T(mat) B, REAL *restrict
 }
 
 /*
- * The MR x NR tile a (MR x kc panel) times b (kc x NR panel), accumulated in registers,
- * plus the tile of C at `add` when it is not NULL; the sum goes to C at `store` when that
- * is not NULL, else to ct.  Kept out of line so that its 2 MR vector accumulators get
- * the register file to themselves.
+ * The MR x NR tile A (MR x kc, element (i, p) at a[i * a_rs + p * a_cs]) times b (a
+ * kc x NR panel), accumulated in registers, plus the tile of C at `add` when it is not
+ * NULL; the sum goes to C at `store` when that is not NULL, else to ct.  A is a packed
+ * panel (a_rs = 1, a_cs = MR) or MR rows of A read in place (a_rs = the row stride,
+ * a_cs = 1); the two wrappers below are kept out of line so that the 2 MR vector
+ * accumulators get the register file to themselves.
  */
-__attribute__((noinline)) static void FM_T(micro_kernel)(ptrdiff_t kc, const REAL *restrict a,
-                                                         const REAL *restrict b, REAL *restrict ct,
-                                                         const REAL *add, REAL *store,
-                                                         ptrdiff_t ldc)
+static inline __attribute__((always_inline)) void
+FM_T(micro_tile)(ptrdiff_t kc, const REAL *restrict a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                 const REAL *restrict b, REAL *restrict ct, const REAL *add, REAL *store,
+                 ptrdiff_t ldc)
 {
     FM_T(vec) c[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) c[i][v] = (FM_T(vec)){0};
-    for (ptrdiff_t p = 0; p < kc; p++, a += MR, b += NR) {
+    for (ptrdiff_t p = 0; p < kc; p++, a += a_cs, b += NR) {
         FM_T(vec) bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) bv[v] = ((const FM_T(vec) *)b)[v];
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) c[i][v] += a[i] * bv[v];
+            for (int v = 0; v < NV; v++) c[i][v] += a[i * a_rs] * bv[v];
     }
     if (add) {
 #pragma GCC unroll 16
@@ -138,6 +140,25 @@ __attribute__((noinline)) static void FM_T(micro_kernel)(ptrdiff_t kc, const REA
             if (store) *(FM_T(uvec) *)(store + i * ldc + v * VL) = c[i][v];
             else ((FM_T(vec) *)ct)[i * NV + v] = c[i][v];
         }
+}
+
+/* The tile from a packed panel of A. */
+__attribute__((noinline)) static void FM_T(micro_kernel)(ptrdiff_t kc, const REAL *restrict a,
+                                                         const REAL *restrict b, REAL *restrict ct,
+                                                         const REAL *add, REAL *store,
+                                                         ptrdiff_t ldc)
+{
+    FM_T(micro_tile)(kc, a, 1, MR, b, ct, add, store, ldc);
+}
+
+/* The tile from MR contiguous rows of A, lda apart, read in place: no packing, which for
+   a row-major A would be a transpose. */
+__attribute__((noinline)) static void FM_T(micro_kernel_rows)(ptrdiff_t kc, const REAL *restrict a,
+                                                              ptrdiff_t lda, const REAL *restrict b,
+                                                              REAL *restrict ct, const REAL *add,
+                                                              REAL *store, ptrdiff_t ldc)
+{
+    FM_T(micro_tile)(kc, a, lda, 1, b, ct, add, store, ldc);
 }
 
 /*
@@ -224,7 +245,16 @@ static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A
             FM_T(pack_b)(kc, nc, (FM_T(mat)){B.p + pc * B.rs + jc * B.cs, B.rs, B.cs}, pack_b);
             for (ptrdiff_t ic = 0; ic < M; ic += MC) {
                 ptrdiff_t mc = FM_MIN(MC, M - ic);
-                FM_T(pack_a)(mc, kc, (FM_T(mat)){A.p + ic * A.rs + pc * A.cs, A.rs, A.cs}, pack_a);
+                /* A with contiguous rows is read in place, full panels of MR rows at a
+                   time; only a last, shorter panel is packed (zero-padded).  Not when the
+                   rows are a multiple of 4 KB apart (the MR rows would compete for the
+                   same few cache sets), nor for short rows (measured slower: the
+                   product is too small for packing to cost anything). */
+                const int rows_in_place = A.cs == 1 && kc >= 64 &&
+                                          (A.rs * (ptrdiff_t)sizeof(REAL)) % 4096 != 0;
+                const ptrdiff_t direct = rows_in_place ? mc / MR * MR : 0;
+                FM_T(pack_a)(mc - direct, kc,
+                             (FM_T(mat)){A.p + (ic + direct) * A.rs + pc * A.cs, A.rs, A.cs}, pack_a);
                 /* Tiles go down each column panel (B's panel stays in L1), except when the
                    epilogue updates W: then along each row panel, so that W is swept row by
                    row rather than a page per tile. */
@@ -237,18 +267,24 @@ static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A
                         ptrdiff_t i0 = ic + ir, j0 = jc + jr;
                         ptrdiff_t mr = FM_MIN(MR, mc - ir), nr = FM_MIN(NR, nc - jr);
                         REAL *c = C ? C + i0 * ldc + j0 : NULL;
-                        const REAL *pa = pack_a + ir * kc, *pb = pack_b + jr * kc;
+                        const REAL *pb = pack_b + jr * kc;
+                        const int in_place = ir < direct;
+                        const REAL *pa = in_place ? A.p + i0 * A.rs + pc : pack_a + (ir - direct) * kc;
+#define FM_TILE(ct_, add_, store_)                                                            \
+    (in_place ? FM_T(micro_kernel_rows)(kc, pa, A.rs, pb, ct_, add_, store_, ldc)           \
+              : FM_T(micro_kernel)(kc, pa, pb, ct_, add_, store_, ldc))
                         if (mr < MR || nr < NR) { /* an edge tile: through ct, element by element */
-                            FM_T(micro_kernel)(kc, pa, pb, ct, NULL, NULL, ldc);
+                            FM_TILE(ct, NULL, NULL);
                             FM_T(epilogue) at = FM_T(epilogue_at)(*e, i0, j0);
                             FM_T(finish_tile)(&at, ct, first, last, c, ldc, mr, nr);
                         } else if (!last) { /* a partial sum: straight into C */
-                            FM_T(micro_kernel)(kc, pa, pb, ct, first ? NULL : c, c, ldc);
+                            FM_TILE(ct, first ? NULL : c, c);
                         } else { /* the full sum, in ct, then the epilogue */
-                            FM_T(micro_kernel)(kc, pa, pb, ct, first ? NULL : c, NULL, ldc);
+                            FM_TILE(ct, first ? NULL : c, NULL);
                             FM_T(epilogue) at = FM_T(epilogue_at)(*e, i0, j0);
                             FM_T(finish_tile)(&at, ct, 1, 1, c, ldc, MR, NR);
                         }
+#undef FM_TILE
                     }
                 }
             }

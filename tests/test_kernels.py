@@ -16,7 +16,7 @@ shapes = st.tuples(sizes, sizes, sizes)
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(DTYPES)
 EDGE_SHAPES = [(1, 1, 1), (1, 784, 30), (10, 30, 10), (7, 1, 5), (3, 5, 1), (2, 300, 40),
-               (130, 40, 70)]
+               (130, 40, 70), (131, 70, 20), (40, 512, 9)]  # packed and in-place rows of X
 
 
 @pytest.fixture(autouse=True, params=_kernels.supported_isas())
@@ -336,7 +336,7 @@ def network_arrays(seed, sizes, m, dtype):
 # One sample (the matrix-vector path), a few rows, and more rows than one block (256),
 # with one layer, several, and single neurons.
 NETWORK_CASES = [([5], 1), ([5, 3], 1), ([9, 7, 4], 1), ([1, 1, 1], 2), ([13, 31, 1, 3], 17),
-                 ([784, 30, 10], 3), ([20, 40, 10], 1100)]
+                 ([784, 30, 10], 3), ([20, 40, 10], 1100), ([100, 30, 7], 500)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
