@@ -13,15 +13,6 @@
    W's rows, with no packing. */
 #define FM_SMALL_BATCH 2
 
-/* The dot product of two contiguous vectors; the compiler may reorder the sum. */
-static inline REAL FM_T(dot)(ptrdiff_t n, const REAL *restrict x, const REAL *restrict y)
-{
-    REAL acc = 0;
-#pragma omp simd reduction(+ : acc)
-    for (ptrdiff_t k = 0; k < n; k++) acc += x[k] * y[k];
-    return acc;
-}
-
 /* y += alpha * x over n contiguous elements. */
 static inline void FM_T(axpy)(ptrdiff_t n, REAL alpha, const REAL *restrict x, REAL *restrict y)
 {

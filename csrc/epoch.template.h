@@ -34,23 +34,22 @@ int FM_I(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int co
     for (ptrdiff_t start = 0, batch_no = 0; start < n; start += batch, batch_no++) {
         const ptrdiff_t m = n - start < batch ? n - start : batch;
         /* A few samples are read where they lie, through their addresses (x_rows); a
-           larger batch is gathered into a matrix of its own for the packed products. */
+           larger batch visited in a given order is gathered into a matrix of its own
+           (x) for the packed products. */
         const int few = m <= FM_FEW_ROWS;
         const REAL *x_rows[FM_FEW_ROWS];
         const REAL *x = X + start * ldx, *y = Y + start * ldy;
         ptrdiff_t lx = ldx, ly = ldy;
+        if (few) {
+            for (ptrdiff_t i = 0; i < m; i++) x_rows[i] = X + fm_row(order, start + i) * ldx;
+        } else if (order) {
+            FM_T(gather)(m, sizes[0], X, ldx, order, start, lay.x);
+            x = lay.x, lx = sizes[0];
+        }
         if (order) {
             FM_T(gather)(m, sizes[L], Y, ldy, order, start, lay.y);
             y = lay.y, ly = sizes[L];
-            if (few) {
-                for (ptrdiff_t i = 0; i < m; i++) x_rows[i] = X + order[start + i] * ldx;
-                x = NULL;
-            } else {
-                FM_T(gather)(m, sizes[0], X, ldx, order, start, lay.x);
-                x = lay.x, lx = sizes[0];
-            }
         }
-        if (few && x) FM_T(row_addresses)(m, x, lx, x_rows);
         /* forward */
         for (ptrdiff_t l = 1; l <= L; l++) {
             const int act = l == L ? output : FM_SIGMOID;

@@ -26,10 +26,6 @@
 _Static_assert((MC * KC + KC * NC) * sizeof(REAL) + 2 * 64 <= FM_SCRATCH_BYTES,
                "packing buffers exceed the per-thread scratch");
 
-typedef REAL FM_T(vec) __attribute__((vector_size(FM_VEC_BYTES), may_alias));
-/* The same vector at any element alignment, for loads and stores into C. */
-typedef REAL FM_T(uvec) __attribute__((vector_size(FM_VEC_BYTES), aligned(sizeof(REAL)), may_alias));
-
 /* A matrix read through strides: element (i, p) is at p[i * rs + p * cs]. */
 typedef struct { const REAL *p; ptrdiff_t rs, cs; } FM_T(mat);
 
@@ -212,14 +208,12 @@ static void FM_T(finish_tile)(const FM_T(epilogue) *e, const REAL *restrict ct, 
             if (e->V) {
                 REAL *v = e->V + ii * e->ldw;
 #pragma omp simd
-                for (ptrdiff_t jj = 0; jj < nr; jj++) {
-                    v[jj] = e->mu * v[jj] - e->lr * (row[jj] * e->scale + e->l2 * w[jj]);
-                    w[jj] += v[jj];
-                }
+                for (ptrdiff_t jj = 0; jj < nr; jj++)
+                    FM_T(sgd_rule)(row[jj] * e->scale, w + jj, v + jj, e->lr, e->l2, e->mu);
             } else {
 #pragma omp simd
                 for (ptrdiff_t jj = 0; jj < nr; jj++)
-                    w[jj] -= e->lr * (row[jj] * e->scale + e->l2 * w[jj]);
+                    FM_T(sgd_rule)(row[jj] * e->scale, w + jj, NULL, e->lr, e->l2, 0);
             }
             break;
         }

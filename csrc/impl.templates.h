@@ -1,9 +1,10 @@
 /* The kernel bodies, in dependency order; each impl_*.c includes them per dtype. */
 #include "vexp.template.h"
 #include "activation.template.h"
+#include "vector.template.h"
+#include "sgd.template.h"
 #include "gemm.template.h"
 #include "dense.template.h"
-#include "sgd.template.h"
 #include "cost.template.h"
 #include "workspace.template.h"
 #include "step.template.h"

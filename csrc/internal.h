@@ -25,6 +25,12 @@
    weight update read W and the samples in place. */
 #define FM_FEW_ROWS 16
 
+/* The row of sample i of an epoch: order[i], or i when the epoch visits rows in order. */
+static inline ptrdiff_t fm_row(const long long *order, ptrdiff_t i)
+{
+    return order ? (ptrdiff_t)order[i] : i;
+}
+
 /* What a matrix product does with each finished element c of C = A B. */
 enum fm_epilogue_kind {
     FM_EPI_NONE,     /* store c */

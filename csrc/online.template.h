@@ -26,37 +26,23 @@ FM_T(update_row_dot)(const int with_v, const int with_next, ptrdiff_t n, REAL d,
                      REAL *restrict v, REAL lr, REAL l2, REAL mu)
 {
     /* four vector accumulators: independent chains of multiply-adds hide their latency */
-    FM_T(uvec) acc[4] = {{0}};
+    FM_T(vec) acc[4] = {{0}};
     ptrdiff_t k = 0;
     for (; k + 4 * FM_LANES <= n; k += 4 * FM_LANES) {
 #pragma GCC unroll 4
         for (int u = 0; u < 4; u++) {
             const ptrdiff_t o = k + u * FM_LANES;
-            FM_T(uvec) wv = *(FM_T(uvec) *)(w + o);
-            const FM_T(uvec) g = d * *(const FM_T(uvec) *)(a + o) + l2 * wv;
-            if (with_v) {
-                FM_T(uvec) vv = mu * *(FM_T(uvec) *)(v + o) - lr * g;
-                *(FM_T(uvec) *)(v + o) = vv;
-                wv += vv;
-            } else {
-                wv -= lr * g;
-            }
-            *(FM_T(uvec) *)(w + o) = wv;
+            const FM_T(vec) wv = FM_T(sgd_vector)(d * *(const FM_T(uvec) *)(a + o), w + o,
+                                                  with_v ? v + o : NULL, lr, l2, mu);
             if (with_next) acc[u] += wv * *(const FM_T(uvec) *)(a_next + o);
         }
     }
     REAL sum = 0;
     for (; k < n; k++) {
-        const REAL g = d * a[k] + l2 * w[k];
-        if (with_v) {
-            v[k] = mu * v[k] - lr * g;
-            w[k] += v[k];
-        } else {
-            w[k] -= lr * g;
-        }
+        FM_T(sgd_rule)(d * a[k], w + k, with_v ? v + k : NULL, lr, l2, mu);
         if (with_next) sum += w[k] * a_next[k];
     }
-    FM_T(uvec) total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    FM_T(vec) total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for (int lane = 0; lane < FM_LANES; lane++) sum += total[lane];
     return sum;
 }
@@ -94,9 +80,8 @@ static int FM_T(train_online)(ptrdiff_t L, const ptrdiff_t *sizes, int output, i
 {
     const int apply_output_derivative = cost == FM_QUADRATIC && output == FM_SIGMOID;
     REAL **A = lay->A, **A_next = lay->A_next;
-#define FM_ROW(i) (order ? order[i] : (long long)(i))
     /* the first sample's forward pass; every later one is fused into the previous step */
-    const REAL *x = X + FM_ROW(0) * ldx;
+    const REAL *x = X + fm_row(order, 0) * ldx;
     for (ptrdiff_t l = 1; l <= L; l++) {
         int status = FM_T(forward)(1, sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
                                    l > 1 ? A[l - 1] : x, sizes[l - 1], W[l - 1], sizes[l - 1],
@@ -104,8 +89,8 @@ static int FM_T(train_online)(ptrdiff_t L, const ptrdiff_t *sizes, int output, i
         if (status != FM_OK) return status;
     }
     for (ptrdiff_t i = 0; i < n; i++) {
-        const REAL *y = Y + FM_ROW(i) * ldy;
-        const REAL *x_next = i + 1 < n ? X + FM_ROW(i + 1) * ldx : NULL;
+        const REAL *y = Y + fm_row(order, i) * ldy;
+        const REAL *x_next = i + 1 < n ? X + fm_row(order, i + 1) * ldx : NULL;
         if (!FM_T(record_batch)(1, sizes[L], cost, A[L], y, ldy, result)) {
             result->failed_batch = i;
             return FM_OK;
@@ -130,6 +115,5 @@ static int FM_T(train_online)(ptrdiff_t L, const ptrdiff_t *sizes, int output, i
         }
         x = x_next;
     }
-#undef FM_ROW
     return FM_OK;
 }

@@ -89,15 +89,7 @@ FM_T(update_tile)(const int kv, ptrdiff_t m, ptrdiff_t k, int rj, ptrdiff_t n_pr
         for (int u = 0; u < kv; u++) {
             if (c >= rj) break;
             const ptrdiff_t at = c * n_prev + k + u * lanes;
-            FM_T(vec) wv = *(FM_T(uvec) *)(W + at);
-            if (V) {
-                const FM_T(vec) vv = mu * *(FM_T(uvec) *)(V + at) - lr * (g[c][u] + l2 * wv);
-                *(FM_T(uvec) *)(V + at) = vv;
-                wv += vv;
-            } else {
-                wv -= lr * (g[c][u] + l2 * wv);
-            }
-            *(FM_T(uvec) *)(W + at) = wv;
+            FM_T(sgd_vector)(g[c][u], W + at, V ? V + at : NULL, lr, l2, mu);
         }
 }
 
@@ -120,15 +112,9 @@ static void FM_T(small_update)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const
             FM_T(update_tile)(1, m, k, rj, n_prev, d, rows, Wj, Vj, lr, l2, mu);
         for (; k < n_prev; k++)
             for (int c = 0; c < rj; c++) {
-                REAL g = 0, *w = Wj + c * n_prev + k;
+                REAL g = 0;
                 for (ptrdiff_t i = 0; i < m; i++) g += d[i][c] * rows[i][k];
-                if (V) {
-                    REAL *v = Vj + c * n_prev + k;
-                    *v = mu * *v - lr * (g + l2 * *w);
-                    *w += *v;
-                } else {
-                    *w -= lr * (g + l2 * *w);
-                }
+                FM_T(sgd_rule)(g, Wj + c * n_prev + k, Vj ? Vj + c * n_prev + k : NULL, lr, l2, mu);
             }
     }
 }
