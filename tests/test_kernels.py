@@ -333,7 +333,7 @@ def network_arrays(seed, sizes, m, dtype):
     return X, W, b
 
 
-# One sample (the matrix-vector path), a few rows, and more rows than one block (256),
+# One sample (the matrix-vector path), a few rows, and more rows than one block (1024),
 # with one layer, several, and single neurons.
 NETWORK_CASES = [([5], 1), ([5, 3], 1), ([9, 7, 4], 1), ([1, 1, 1], 2), ([13, 31, 1, 3], 17),
                  ([784, 30, 10], 3), ([20, 40, 10], 1100), ([100, 30, 7], 500)]
@@ -352,13 +352,14 @@ def test_network_forward_matches_reference(sizes, m, output, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("where", [(0, 0), (3, 4), (600, 19)])
+# rows 0 and 3 in the first block of 1024 rows, row 1200 in the second
+@pytest.mark.parametrize("where", [(0, 0), (3, 4), (1200, 19)])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_network_forward_finds_the_first_non_finite_input(where, bad, dtype):
-    X, W, b = network_arrays(0, [20, 8, 3], 700, dtype)
+    X, W, b = network_arrays(0, [20, 8, 3], 1300, dtype)
     X[where] = bad
-    X[650, 2] = np.nan  # a later one is not the one reported
-    out = np.empty((700, 3), dtype=dtype)
+    X[1250, 2] = np.nan  # a later one is not the one reported
+    out = np.empty((1300, 3), dtype=dtype)
     assert _kernels.network_forward(W, b, X, out) == where
 
 

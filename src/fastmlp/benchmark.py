@@ -296,7 +296,7 @@ def format_table(rows, info):
                      f"{r['seconds']:8.3f} {r['samples_per_s']:10.0f} {r['gflops']:8.1f} "
                      f"{r['percent_of_peak']:6.1f}% " + " ".join(ratios))
     lines.append("vs X: fastmlp's samples/s over X's, same run (above 1: fastmlp is faster). "
-                 "loop: per-sample NumPy in the style of network.py; % peak: of NumPy's "
+                 "loop: network.py's per-sample NumPy loop as the book writes it; % peak: of NumPy's "
                  "matmul GFLOP/s at that dtype and thread count.")
     return "\n".join(lines)
 
