@@ -6,7 +6,7 @@ from .history import History
 from .layer import Layer
 from .network import Gradients, Network
 from .runtime import get_isa, get_num_threads, set_isa, set_num_threads, supported_isas, threads
-from .serialization import load
+from .serialization import LoadError, load
 from .training import DivergenceError, StopTraining
 
 try:
@@ -14,7 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["DivergenceError", "Gradients", "History", "Layer", "Network", "StopTraining",
+__all__ = ["DivergenceError", "Gradients", "History", "Layer", "LoadError", "Network", "StopTraining",
            "get_isa", "get_num_threads", "gradcheck", "load", "set_isa", "set_num_threads",
            "supported_isas", "threads", "__version__"]
 

@@ -1,0 +1,159 @@
+"""Scenarios the reliability tests run in a separate Python process.
+
+``python subprocess_scenarios.py <name> [args...]``: each scenario prints what it sees,
+one JSON object per line (flushed), for the test that started it to check.  A test that
+kills, interrupts or forks runs here, so that a crash or a hang ends this process and
+not the test session.
+"""
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+
+import numpy as np
+
+import fastmlp
+
+
+def say(**fields):
+    print(json.dumps(fields), flush=True)
+
+
+def digest(net):
+    """SHA-256 of every parameter's bytes, in order."""
+    h = hashlib.sha256()
+    for layer in net.layers:
+        h.update(layer.weights.tobytes())
+        h.update(layer.biases.tobytes())
+    return h.hexdigest()
+
+
+def toy_problem(seed=0, n=200, n_in=20, n_classes=4):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 1, (n, n_in)), rng.integers(0, n_classes, n)
+
+
+def train_toy(seed=0, threads=None):
+    """A small network trained for 3 epochs: the digest of its parameters."""
+    X, y = toy_problem(seed)
+    net = fastmlp.Network([20, 64, 4], seed=seed)
+    net.fit(X, y, epochs=3, batch_size=32, lr=0.5, momentum=0.5, threads=threads)
+    return digest(net)
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+def save_big(path, sizes):
+    """Save a ~200 MB network to `path`; the test kills or interrupts the save."""
+    net = fastmlp.Network(json.loads(sizes), init="glorot", seed=1)
+    net.epochs_trained = 7  # marks the new file apart from the old one
+    say(event="saving", t=time.monotonic())
+    try:
+        net.save(path)
+    except KeyboardInterrupt:
+        say(event="interrupted", files=sorted(os.listdir(os.path.dirname(path))))
+        return
+    say(event="saved", files=sorted(os.listdir(os.path.dirname(path))))
+
+
+# --- Ctrl-C during fit ----------------------------------------------------------------------
+
+def interrupted_fit(n_rows, threads):
+    """Train a network of W3's sizes; the test sends SIGINT twice.
+
+    First during the first epoch of the first fit, then during the second epoch of a
+    second fit.  After each interruption, report the time, the network's state and
+    whether it equals the state at the start of the interrupted epoch.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (int(n_rows), 784)).astype(np.float32)
+    y = rng.integers(0, 10, int(n_rows))
+    net = fastmlp.Network([784, 1024, 1024, 10], dtype="float32", seed=0)
+    marks = {"epoch_start": digest(net)}
+
+    def after_epoch(net, record):
+        marks["epoch_start"] = digest(net)
+        say(event="epoch", epoch=record["epoch"])
+
+    for attempt in (1, 2):
+        say(event="fitting", attempt=attempt)
+        try:
+            net.fit(X, y, epochs=3, batch_size=128, lr=0.1, momentum=0.9, threads=int(threads),
+                    callbacks=[after_epoch])
+            say(event="finished", attempt=attempt)
+        except KeyboardInterrupt:
+            caught = time.monotonic()
+            history = net.history
+            say(event="interrupted", attempt=attempt, t=caught,
+                epochs_trained=net.epochs_trained,
+                history_epochs=None if history is None else list(history.epoch),
+                stopped=None if history is None else history.stopped,
+                rolled_back=digest(net) == marks["epoch_start"],
+                finite=all(np.isfinite(p).all() for l in net.layers for p in l.parameters()))
+
+
+# --- fork and multiprocessing ---------------------------------------------------------------
+
+def _wait_child(pid, timeout):
+    """The child's exit status, or None when it has not exited within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return None
+
+
+def _fork_and_train(expected):
+    """Fork; the child trains the toy network on 2 threads and checks the digest."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if train_toy(threads=2) == expected else 3)
+    return _wait_child(pid, timeout=60)
+
+
+def fork_after_threads(rounds):
+    """Train on 2 threads, fork, train again in the child: never a hang, same result."""
+    expected = train_toy(threads=2)
+    codes = [_fork_and_train(expected) for _ in range(int(rounds))]
+    say(codes=codes)
+
+
+def fork_while_training():
+    """Fork while another thread of the parent is inside a C epoch."""
+    expected = train_toy(threads=2)
+    X = np.random.default_rng(1).uniform(0, 1, (4000, 400))
+    busy = fastmlp.Network([400, 512, 10], seed=1)
+    trainer = threading.Thread(target=busy.fit, args=(X, np.zeros(4000, dtype=int)),
+                               kwargs=dict(epochs=3, batch_size=256, lr=0.1, threads=2))
+    trainer.start()
+    time.sleep(0.2)
+    codes = [_fork_and_train(expected) for _ in range(3)]
+    trainer.join()
+    say(codes=codes, parent_alive=True)
+
+
+def _worker(seed):
+    return train_toy(seed, threads=2)
+
+
+def pool(method):
+    """Train in a multiprocessing pool started by `method` after training with threads."""
+    expected = [train_toy(seed, threads=2) for seed in range(4)]
+    context = multiprocessing.get_context(method)
+    with context.Pool(2) as workers:
+        result = workers.map_async(_worker, range(4)).get(timeout=120)
+    say(equal=result == expected)
+
+
+SCENARIOS = {f.__name__: f for f in (save_big, interrupted_fit, fork_after_threads,
+                                      fork_while_training, pool)}
+
+if __name__ == "__main__":
+    SCENARIOS[sys.argv[1]](*sys.argv[2:])
