@@ -45,11 +45,19 @@ def forward(weights, biases, X, output="sigmoid", name=None):
     """The output activations for the batch X, shape (m, n_out).
 
     When `name` is given, X is first checked for NaN and infinity (as the C backend
-    always does), and an error names it.
+    always does), and an error names it; outputs that overflowed raise FloatingPointError.
     """
     if name is not None:
         finite(name, X)
-    return feedforward(weights, biases, X, output)[-1]
+    out = feedforward(weights, biases, X, output)[-1]
+    if name is not None:
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            raise FloatingPointError(
+                f"the network's outputs for row {int(np.argmax(bad))} are not finite: its inputs "
+                f"are finite but so large that they overflowed inside the network; scale the "
+                f"inputs down")
+    return out
 
 
 def cost(A, Y, kind):
