@@ -221,4 +221,4 @@ def test_repr_names_the_network():
     net = fastmlp.Network([5, 4, 3], dtype="float32")
     assert repr(net) == ("Network(sizes=[5, 4, 3], cost='quadratic', output='sigmoid', "
                          "dtype='float32')")
-    assert repr(net.layers[1]) == "Layer(n_in=4, n_out=3, activation='sigmoid', dtype='float32')"
+    assert repr(net.layers[1]) == "Layer(n_in=4, n_out=3, dtype='float32')"
