@@ -23,11 +23,16 @@ def say(**fields):
 
 
 def digest(net):
-    """SHA-256 of every parameter's bytes, in order."""
+    """SHA-256 of every parameter's bytes, in order, and of momentum's velocities when
+    they are not all zero (zero velocities and none are the same state)."""
     h = hashlib.sha256()
-    for layer in net.layers:
-        h.update(layer.weights.tobytes())
-        h.update(layer.biases.tobytes())
+    for p in net.parameters():
+        h.update(p.tobytes())
+    velocities = getattr(net, "_velocities", None)
+    if velocities is not None and any(v.any() for group in velocities for v in group):
+        for group in velocities:
+            for v in group:
+                h.update(v.tobytes())
     return h.hexdigest()
 
 
@@ -50,8 +55,8 @@ def save_big(path, sizes):
     """Save a ~200 MB network to `path`; the test kills or interrupts the save."""
     net = fastmlp.Network(json.loads(sizes), init="glorot", seed=1)
     net.epochs_trained = 7  # marks the new file apart from the old one
-    say(event="saving", t=time.monotonic())
-    try:
+    try:  # from the moment the test may send its signal
+        say(event="saving", t=time.monotonic())
         net.save(path)
     except KeyboardInterrupt:
         say(event="interrupted", files=sorted(os.listdir(os.path.dirname(path))))
