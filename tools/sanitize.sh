@@ -29,7 +29,8 @@ pip install -q --no-build-isolation --force-reinstall --no-deps . \
     "-Ccmake.define.CMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined"
 
 LIBASAN="$(gcc -print-file-name=libasan.so)"
-ISAS="$(cd /tmp && python -c 'import fastmlp; print(" ".join(fastmlp.supported_isas()))')"
+ISAS="$(cd /tmp && LD_PRELOAD="$LIBASAN" ASAN_OPTIONS=detect_leaks=0 \
+        python -c 'import fastmlp; print(" ".join(fastmlp.supported_isas()))')"
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 export LD_PRELOAD="$LIBASAN" FASTMLP_SANITIZED=1 PYTHONMALLOC=malloc
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$LOGS/asan"
