@@ -246,9 +246,10 @@ def test_other_files_are_refused(tmp_path):
     np.savez(tmp_path / "other.npz", header=np.frombuffer(b'{"format": "x"}', dtype=np.uint8))
     with pytest.raises(LoadError, match="not a fastmlp network file.*'x'"):
         fastmlp.load(tmp_path / "other.npz")
-    np.savez(tmp_path / "bytes.npz", header=np.frombuffer(b"\xff\xfe{", dtype=np.uint8))
-    with pytest.raises(LoadError, match="no readable fastmlp header"):
-        fastmlp.load(tmp_path / "bytes.npz")
+    for name, raw in {"bytes": b"\xff\xfe{", "nested": b"[" * 100_000, "list": b"[1, 2]"}.items():
+        np.savez(tmp_path / f"{name}.npz", header=np.frombuffer(raw, dtype=np.uint8))
+        with pytest.raises(LoadError, match="no readable fastmlp header"):
+            fastmlp.load(tmp_path / f"{name}.npz")
     (tmp_path / "text.npz").write_text("hello")
     with pytest.raises(LoadError, match="not a .npz"):
         fastmlp.load(tmp_path / "text.npz")

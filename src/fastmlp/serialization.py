@@ -129,8 +129,9 @@ def _read_npz(path):
         raise LoadError(f"{path} is not a fastmlp file: it is not a .npz (zip) archive") from None
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (OSError, EOFError, ValueError) as error:
-        raise LoadError(f"{path} could not be read as a .npz archive: {error}") from None
+    except Exception as error:  # zipfile raises many kinds on a damaged archive
+        detail = str(error) or type(error).__name__
+        raise LoadError(f"{path} could not be read as a .npz archive ({detail})") from None
     arrays = {}
     with archive:
         for member in archive.namelist():
@@ -236,7 +237,7 @@ def load(path):
     raw = arrays.pop("header", None)
     try:
         header = json.loads(raw.tobytes().decode())
-    except (AttributeError, UnicodeDecodeError, json.JSONDecodeError):
+    except (AttributeError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         header = None
     if not isinstance(header, dict):
         raise LoadError(f"{path} is not a fastmlp network file: it has no readable fastmlp header")
