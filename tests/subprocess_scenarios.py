@@ -70,20 +70,36 @@ def interrupted_fit(n_rows, threads):
     """Train a network of W3's sizes; the test sends SIGINT twice.
 
     First during the first epoch of the first fit, then during the second epoch of a
-    second fit.  After each interruption, report the time, the network's state and
-    whether it equals the state at the start of the interrupted epoch.
+    second fit.  A watcher thread prints "moving" once the weights have changed within
+    the current epoch, so the test knows its signal lands inside an epoch.  After each
+    interruption, report the time, the network's state and whether it equals the state
+    at the start of the interrupted epoch.
     """
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 1, (int(n_rows), 784)).astype(np.float32)
     y = rng.integers(0, 10, int(n_rows))
     net = fastmlp.Network([784, 1024, 1024, 10], dtype="float32", seed=0)
-    marks = {"epoch_start": digest(net)}
+    marks = {}
+
+    def mark_epoch_start():
+        marks.update(digest=digest(net), output_weights=net.layers[-1].weights.copy(), moved=False)
 
     def after_epoch(net, record):
-        marks["epoch_start"] = digest(net)
+        mark_epoch_start()
         say(event="epoch", epoch=record["epoch"])
 
+    def watch():
+        while True:
+            start = marks.get("output_weights")
+            if start is not None and not marks["moved"] and \
+                    not np.array_equal(net.layers[-1].weights, start):
+                marks["moved"] = True
+                say(event="moving")
+            time.sleep(0.005)
+
+    threading.Thread(target=watch, daemon=True).start()
     for attempt in (1, 2):
+        mark_epoch_start()
         say(event="fitting", attempt=attempt)
         try:
             net.fit(X, y, epochs=3, batch_size=128, lr=0.1, momentum=0.9, threads=int(threads),
@@ -96,8 +112,9 @@ def interrupted_fit(n_rows, threads):
                 epochs_trained=net.epochs_trained,
                 history_epochs=None if history is None else list(history.epoch),
                 stopped=None if history is None else history.stopped,
-                rolled_back=digest(net) == marks["epoch_start"],
-                finite=all(np.isfinite(p).all() for l in net.layers for p in l.parameters()))
+                rolled_back=digest(net) == marks["digest"],
+                finite=all(np.isfinite(p).all() for p in net.parameters()))
+        marks.pop("output_weights")
 
 
 # --- fork and multiprocessing ---------------------------------------------------------------
