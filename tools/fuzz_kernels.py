@@ -92,7 +92,7 @@ def array(draw, w, shape, dtype=None, spoil=True):
         shape[i] = max(0, shape[i] + draw(st.sampled_from([-1, 1, 2, -shape[i]])))
         return _values(rng, tuple(shape), dtype, False)
     if how == "dtype":
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             return a.astype(draw(st.sampled_from(BAD_DTYPES)))
     if how == "fortran":
         return np.asfortranarray(a.reshape(tuple(reversed(a.shape))).T) if a.ndim == 2 else a
