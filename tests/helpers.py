@@ -1,4 +1,6 @@
-"""Shared test helpers: the tolerance table, conversions to the reference's lists."""
+"""Shared test helpers: the tolerance table, conversions to the reference's lists, toy data."""
+import gzip
+
 import numpy as np
 
 # How far a kernel may be from the pure-Python reference, |fast - ref| <= atol + rtol |ref|.
@@ -40,3 +42,29 @@ def lists(array):
 
 def random_array(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+# Every valid pairing of cost and output activation.
+COMBOS = [("quadratic", "sigmoid"), ("quadratic", "identity"),
+          ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")]
+
+
+def toy_data(m=23, n_in=5, n_classes=3, seed=0):
+    """m samples of n_in uniform features in [0, 1) and integer labels below n_classes."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 1, (m, n_in)), rng.integers(0, n_classes, m)
+
+
+def one_hot(y, n):
+    return np.eye(n)[y]
+
+
+def params(net):
+    """A network's weights and biases as the reference's nested lists."""
+    return [lists(l.weights) for l in net.layers], [lists(l.biases) for l in net.layers]
+
+
+def write_idx(path, magic, shape, data, compress=False):
+    """An IDX file (MNIST's format): magic number, sizes, then the raw bytes."""
+    raw = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in shape) + bytes(data)
+    (gzip.open if compress else open)(path, "wb").write(raw)

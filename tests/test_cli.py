@@ -7,6 +7,7 @@ import numpy as np
 
 import fastmlp
 from fastmlp.cli import main
+from helpers import write_idx
 
 
 def test_demo_reaches_90_percent_on_held_out_digits(capsys):
@@ -33,7 +34,6 @@ def test_python_dash_m():
 
 
 def test_train_on_tiny_mnist_and_save(tmp_path, capsys):
-    from test_datasets import write_idx
     from fastmlp import datasets
 
     rng = np.random.default_rng(0)

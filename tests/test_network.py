@@ -6,23 +6,7 @@ import pytest
 
 import fastmlp
 from fastmlp import reference
-from helpers import DTYPES, assert_close, lists
-
-COMBOS = [("quadratic", "sigmoid"), ("quadratic", "identity"),
-          ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")]
-
-
-def toy_data(m=23, n_in=5, n_classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 1, (m, n_in)), rng.integers(0, n_classes, m)
-
-
-def one_hot(y, n):
-    return np.eye(n)[y]
-
-
-def params(net):
-    return [lists(l.weights) for l in net.layers], [lists(l.biases) for l in net.layers]
+from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, params, toy_data
 
 
 def assert_same_params(net, weights, biases, dtype):

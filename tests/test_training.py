@@ -6,8 +6,7 @@ import pytest
 
 import fastmlp
 from fastmlp import reference
-from helpers import DTYPES, assert_close, lists
-from test_network import COMBOS, one_hot, params, toy_data
+from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, params, toy_data
 
 
 def reference_fit(net, X, Y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True):
