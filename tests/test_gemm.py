@@ -9,6 +9,7 @@ against the NumPy twin.
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
+from threadpoolctl import threadpool_limits
 
 import fastmlp
 from fastmlp import _kernels, _testing, numpy_backend
@@ -292,7 +293,9 @@ def test_training_on_batches_beyond_one_k_block(isa, dtype, batch, options):
     X, y = rng.random((1000, 64)), rng.integers(0, 10, 1000)
     nets = [fastmlp.Network([64, 40, 10], dtype=dtype, seed=7, backend=backend)
             for backend in ("c", "numpy")]
-    histories = [net.fit(X, y, epochs=4, batch_size=batch, lr=3.0, **options) for net in nets]
+    # NumPy's BLAS on one thread: its threads spinning against fastmlp's cost 50x here
+    with threadpool_limits(limits=1, user_api="blas"):
+        histories = [net.fit(X, y, epochs=4, batch_size=batch, lr=3.0, **options) for net in nets]
     for l, (layer_c, layer_np) in enumerate(zip(nets[0].layers, nets[1].layers)):
         assert_close(layer_c.weights, layer_np.weights, dtype, f"weights[{l}]", trained=True)
         assert_close(layer_c.biases, layer_np.biases, dtype, f"biases[{l}]", trained=True)
