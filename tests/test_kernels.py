@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from fastmlp import _kernels, reference
+from fastmlp._metrics import count_correct
 from helpers import DTYPES, assert_close, lists, random_array
 
 ACT = {"sigmoid": _kernels.SIGMOID, "identity": _kernels.IDENTITY, "softmax": _kernels.SOFTMAX}
@@ -110,9 +111,14 @@ def test_dense_forward_edge_shapes(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dense_forward_empty_batch(dtype):
+    """No rows: no error, no output rows (as the reference), nothing written anywhere."""
     X, W, b = layer_arrays(0, 0, 3, 2, dtype)
-    A = np.empty((0, 2), dtype=dtype)
-    _kernels.dense_forward(X, W, b, A, _kernels.SIGMOID)  # nothing to do, and no error
+    buffer = np.full((2, 2), 7, dtype=dtype)
+    A = buffer[:0]  # no rows, at the start of memory the kernel must leave alone
+    assert reference.dense_forward(lists(X), lists(W), lists(b), "sigmoid") == []
+    _kernels.dense_forward(X, W, b, A, _kernels.SIGMOID)
+    assert A.shape == (0, 2)
+    np.testing.assert_array_equal(buffer, 7)
 
 
 # --- dense backward ----------------------------------------------------------------------
@@ -258,18 +264,19 @@ def check_train_epoch(sizes, dtype, batch, momentum, ordered, cost, output):
     lr = 0.1 if output == "identity" else 0.8
     l2 = 0.01
     velocities = [[0.0] * len(r) for w, v in zip(ref_W, ref_b) for r in w + [v]]
-    ref_cost = 0.0
+    ref_cost, ref_correct = 0.0, 0
     for start in range(0, 23, batch):
         picked = rows[start:start + batch]
         out = reference.feedforward(ref_W, ref_b, lists(X[picked]), output)[-1]
         ref_cost += reference.cost(out, lists(Y[picked]), cost) * len(picked)
+        ref_correct += count_correct(np.array(out), Y[picked])
         reference.train_step(ref_W, ref_b, lists(X[picked]), lists(Y[picked]), lr, cost=cost,
                              output=output, l2=l2, momentum=momentum, velocities=velocities)
     work = np.empty(_kernels.train_workspace_size(W, batch), dtype=dtype)
     vW, vb = ([np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]) if momentum else ([], [])
     cost_sum, correct, failed = _kernels.train_epoch(
         W, b, vW, vb, X, Y, order, batch, ACT[output], COST[cost], lr, l2, momentum, work)
-    assert failed is None and 0 <= correct <= 23
+    assert failed is None and correct == ref_correct
     assert_close(cost_sum, ref_cost, dtype, "cost", trained=True)
     for l in range(len(W)):
         assert_close(W[l], ref_W[l], dtype, f"W[{l}]", trained=True)
