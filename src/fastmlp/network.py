@@ -112,6 +112,7 @@ class Network:
         self.epochs_trained = 0
         self._velocities = None  # momentum's state, kept between partial_fit calls
         self._training = False
+        self._prepared = None  # the backend's set-up for forward passes, built on first use
 
     # --- shape facts -------------------------------------------------------------------
 
@@ -140,11 +141,13 @@ class Network:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_training"] = False  # a copy taken during training is not itself training
+        state["_prepared"] = None  # points into this network's arrays, not the copy's
         return state
 
     def __setstate__(self, state):
         state.setdefault("_velocities", None)
         state.setdefault("_training", False)
+        state.setdefault("_prepared", None)
         self.__dict__.update(state)
 
     def _backend(self):
@@ -161,7 +164,11 @@ class Network:
     def _forward(self, X, name="X"):
         """Output activations for X as `_inputs` returns it; the backend refuses (naming
         `name`) a NaN or infinity in X, which `_inputs` may leave to it."""
-        return self._backend().forward(self._weights(), self._biases(), X, self.output, name)
+        backend = self._backend()
+        if self._prepared is None:
+            self._prepared = backend.prepare(self._weights(), self._biases(), self.output)
+        return backend.forward(self._weights(), self._biases(), X, self.output, name,
+                               self._prepared)
 
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
