@@ -41,7 +41,7 @@ typedef enum fm_layout {
  *   S, lds        FM_EPI_DSIGMOID: sigmoid outputs, M x N, row stride lds >= N; NULL otherwise
  *   W, V, ldw     FM_EPI_SGD: in/out: parameters and velocities (V may be NULL: no
  *                 momentum), M x N, row stride ldw >= N; NULL otherwise
- *   lr, l2, mu    FM_EPI_SGD: learning rate (>= 0), weight decay (>= 0), momentum
+ *   lr, decay, mu FM_EPI_SGD: learning rate (>= 0), per-step weight decay (>= 0), momentum
  *                 (in [0, 1), 0 when V is NULL); the rule is sgd_rule's (sgd.template.h)
  * Returns FM_OK, FM_ERR_NULL, FM_ERR_SIZE, FM_ERR_LD, FM_ERR_VALUE (an unknown kind or
  * layout, a scalar out of range, a thread count out of range) or FM_ERR_NOMEM; on an
@@ -51,7 +51,7 @@ typedef enum fm_layout {
     int reference, int threads, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,                    \
     const REAL *A, int a_layout, ptrdiff_t lda, const REAL *B, int b_layout, ptrdiff_t ldb, \
     REAL *C, ptrdiff_t ldc, int kind, int sigmoid, REAL scale, const REAL *bias,          \
-    const REAL *S, ptrdiff_t lds, REAL *W, REAL *V, ptrdiff_t ldw, REAL lr, REAL l2, REAL mu
+    const REAL *S, ptrdiff_t lds, REAL *W, REAL *V, ptrdiff_t ldw, REAL lr, REAL decay, REAL mu
 
 typedef int (*fm_gemm_check_f32_fn)(FM_GEMM_CHECK_ARGS(float));
 typedef int (*fm_gemm_check_f64_fn)(FM_GEMM_CHECK_ARGS(double));

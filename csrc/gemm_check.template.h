@@ -5,7 +5,7 @@
  * product does not support reaches it.
  */
 #ifndef REAL
-#error "gemm_check.template.h is a template: include it through instantiate.h"
+#error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
 #include "fastmlp_testing.h"
@@ -41,14 +41,14 @@ int FM_I(fm_gemm_check)(FM_GEMM_CHECK_ARGS(REAL))
     if (kind == FM_EPI_SGD) {
         FM_CHECK_MATRIX(W, M, N, ldw);
         /* written so that NaN arguments fail too */
-        FM_FAIL_IF(!(lr >= 0) || !(l2 >= 0) || !(mu >= 0 && mu < 1), FM_ERR_VALUE);
+        FM_FAIL_IF(!(lr >= 0) || !(decay >= 0) || !(mu >= 0 && mu < 1), FM_ERR_VALUE);
         FM_FAIL_IF(mu != 0 && V == NULL, FM_ERR_NULL);
     }
 
     const FM_T(mat) a = FM_T(operand)(A, a_layout, lda), b = FM_T(operand)(B, b_layout, ldb);
     const FM_T(epilogue) e = {.kind = kind, .sigmoid = sigmoid, .scale = scale, .bias = bias,
                               .S = S, .lds = lds, .W = W, .V = V, .ldw = ldw,
-                              .lr = lr, .l2 = l2, .mu = mu};
+                              .lr = lr, .decay = decay, .mu = mu};
     if (reference) {
         FM_T(gemm_reference)(M, N, K, a, b, C, ldc, &e);
         return FM_OK;

@@ -8,7 +8,7 @@
  * spans several K blocks, so its contents afterwards are unspecified by both).
  */
 #ifndef REAL
-#error "gemm_reference.template.h is a template: include it through instantiate.h"
+#error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
 static void FM_T(gemm_reference)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A, FM_T(mat) B,
@@ -30,14 +30,12 @@ static void FM_T(gemm_reference)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat
             case FM_EPI_BIAS_ACT: /* C_ij = sigmoid(c + bias_j), or c + bias_j */
                 *out = e->sigmoid ? FM_T(sigmoid1)(c + e->bias[j]) : c + e->bias[j];
                 break;
-            case FM_EPI_DSIGMOID: { /* C_ij = c S_ij (1 - S_ij): S holds sigmoid outputs */
-                const REAL s = e->S[i * e->lds + j];
-                *out = c * s * ((REAL)1 - s);
+            case FM_EPI_DSIGMOID: /* C_ij = c S_ij (1 - S_ij): S holds sigmoid outputs */
+                *out = c * FM_T(sigmoid_slope)(e->S[i * e->lds + j]);
                 break;
-            }
             case FM_EPI_SGD: /* scale c is the gradient of W_ij: W_ij (and V_ij) by sgd_rule */
                 FM_T(sgd_rule)(c * e->scale, &e->W[i * e->ldw + j],
-                               e->V ? &e->V[i * e->ldw + j] : NULL, e->lr, e->l2, e->mu);
+                               e->V ? &e->V[i * e->ldw + j] : NULL, e->lr, e->decay, e->mu);
                 break;
             }
         }

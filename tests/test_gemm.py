@@ -81,7 +81,7 @@ def epilogue(rng, kind, M, N, dtype, spacing):
         S[...] = rng.uniform(0.1, 0.9, (M, N))
         return dict(kind="dsigmoid", S=S)
     if kind.startswith("sgd"):
-        e = dict(kind="sgd", scale=1 / 7, lr=0.5, l2=0.01, W=stored(rng, M, N, dtype, pad))
+        e = dict(kind="sgd", scale=1 / 7, lr=0.5, decay=0.01, W=stored(rng, M, N, dtype, pad))
         if kind.endswith("momentum"):
             e.update(V=stored(rng, M, N, dtype, pad), momentum=0.9)
             e["V"] *= dtype(0.1)
@@ -167,7 +167,7 @@ def numpy_product(A, B, e):
         return dict(C=c * S * (1 - S))
     if kind == "sgd":  # the rule of fm_sgd_update
         W = e["W"].astype(np.float64)
-        step = e["lr"] * (e["scale"] * c + e["l2"] * W)
+        step = e["lr"] * (e["scale"] * c + e["decay"] * W)
         if "V" not in e:
             return dict(W=W - step)
         V = e["momentum"] * e["V"].astype(np.float64) - step
@@ -239,7 +239,7 @@ def bad_calls():
         ("momentum without V", (A, B, None), dict(sgd, momentum=0.5), "momentum = 0.5 needs V"),
         ("momentum 1", (A, B, None), dict(sgd, V=V, momentum=1.0), r"momentum = 1.0 .* \[0, 1\)"),
         ("negative lr", (A, B, None), dict(sgd, lr=-0.1), "lr = -0.1 is not finite"),
-        ("NaN l2", (A, B, None), dict(sgd, l2=float("nan")), "l2 = nan is not finite"),
+        ("NaN decay", (A, B, None), dict(sgd, decay=float("nan")), "decay = nan is not finite"),
         ("lr beyond float32", (A.astype(np.float32), B.astype(np.float32), None),
          dict(sgd, W=W.astype(np.float32), lr=1e300), "lr = 1e[+]?300 is not finite .* float32"),
         ("scale not a number", (A, B, C), dict(kind="scale", scale="big"), "scale must be a number"),

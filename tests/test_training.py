@@ -29,7 +29,7 @@ def reference_fit(net, X, Y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, sh
             total += reference.cost(out, yb, net.cost) * len(rows)
             correct += count_correct(np.array(out), Y[rows])
             reference.train_step(weights, biases, xb, yb, lr, net.cost, net.output,
-                                 l2=l2 / n, momentum=momentum, velocities=velocities)
+                                 decay=l2 / n, momentum=momentum, velocities=velocities)
         costs.append(total / n)
         accuracies.append(correct / n if net.output != "identity" else None)
     return weights, biases, costs, accuracies

@@ -38,13 +38,13 @@ cdef extern from "fastmlp_testing.h" nogil:
         const float *A, int a_layout, Py_ssize_t lda, const float *B, int b_layout,
         Py_ssize_t ldb, float *C, Py_ssize_t ldc, int kind, int sigmoid, float scale,
         const float *bias, const float *S, Py_ssize_t lds, float *W, float *V, Py_ssize_t ldw,
-        float lr, float l2, float mu)
+        float lr, float decay, float mu)
     ctypedef int (*fm_gemm_check_f64_fn)(
         int reference, int threads, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
         const double *A, int a_layout, Py_ssize_t lda, const double *B, int b_layout,
         Py_ssize_t ldb, double *C, Py_ssize_t ldc, int kind, int sigmoid, double scale,
         const double *bias, const double *S, Py_ssize_t lds, double *W, double *V,
-        Py_ssize_t ldw, double lr, double l2, double mu)
+        Py_ssize_t ldw, double lr, double decay, double mu)
     fm_gemm_check_f32_fn fm_gemm_check_f32(const char *isa)
     fm_gemm_check_f64_fn fm_gemm_check_f64(const char *isa)
 
@@ -55,8 +55,8 @@ MAX_THREADS = FM_MAX_THREADS
 KINDS = {"none": FM_EPI_NONE, "scale": FM_EPI_SCALE, "bias_act": FM_EPI_BIAS_ACT,
          "dsigmoid": FM_EPI_DSIGMOID, "sgd": FM_EPI_SGD}
 _READS = {"none": (), "scale": ("scale",), "bias_act": ("sigmoid", "bias"), "dsigmoid": ("S",),
-          "sgd": ("scale", "W", "V", "lr", "l2", "momentum")}
-_DEFAULTS = dict(sigmoid=False, scale=1.0, bias=None, S=None, W=None, V=None, lr=0.0, l2=0.0,
+          "sgd": ("scale", "W", "V", "lr", "decay", "momentum")}
+_DEFAULTS = dict(sigmoid=False, scale=1.0, bias=None, S=None, W=None, V=None, lr=0.0, decay=0.0,
                  momentum=0.0)
 
 
@@ -128,7 +128,7 @@ cdef struct _Call:
     int threads, a_layout, b_layout, kind
     Py_ssize_t M, N, K, lda, ldb, ldc, lds, ldw
     size_t A, B, C, bias, S, W, V
-    double scale, lr, l2, mu
+    double scale, lr, decay, mu
 
 
 cdef inline size_t _address(a):
@@ -148,18 +148,18 @@ cdef int _run(floating *dtype, const char *isa, _Call *c) except? -1:
             status = f32(c.reference, c.threads, c.M, c.N, c.K, <float *>c.A, c.a_layout, c.lda,
                          <float *>c.B, c.b_layout, c.ldb, <float *>c.C, c.ldc, c.kind,
                          c.sigmoid, <float>c.scale, <float *>c.bias, <float *>c.S, c.lds,
-                         <float *>c.W, <float *>c.V, c.ldw, <float>c.lr, <float>c.l2,
+                         <float *>c.W, <float *>c.V, c.ldw, <float>c.lr, <float>c.decay,
                          <float>c.mu)
         else:
             status = f64(c.reference, c.threads, c.M, c.N, c.K, <double *>c.A, c.a_layout, c.lda,
                          <double *>c.B, c.b_layout, c.ldb, <double *>c.C, c.ldc, c.kind,
                          c.sigmoid, c.scale, <double *>c.bias, <double *>c.S, c.lds,
-                         <double *>c.W, <double *>c.V, c.ldw, c.lr, c.l2, c.mu)
+                         <double *>c.W, <double *>c.V, c.ldw, c.lr, c.decay, c.mu)
     return status
 
 
 def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=None, W=None,
-         V=None, lr=0.0, l2=0.0, momentum=0.0, threads=1, isa=None, reference=False):
+         V=None, lr=0.0, decay=0.0, momentum=0.0, threads=1, isa=None, reference=False):
     """C = A B with an epilogue, by the fast product or (``reference=True``) its reference.
 
     Parameters
@@ -186,8 +186,8 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
         "dsigmoid": sigmoid outputs.
     W, V : ndarray, shape (M, N), contiguous rows; updated in place
         "sgd": parameters and velocities (V None: no momentum).
-    lr, l2, momentum : float
-        "sgd": lr >= 0, l2 >= 0, 0 <= momentum < 1 (0 without V).
+    lr, decay, momentum : float
+        "sgd": lr >= 0, the per-step weight decay >= 0, 0 <= momentum < 1 (0 without V).
     threads : int
         Threads for the fast product, 1 to MAX_THREADS, used even for small products.
     isa : str or None
@@ -213,7 +213,7 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
         raise ValueError(f"every size must be at least 1, got M = {M}, N = {N}, K = {K}")
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} is not one of {', '.join(map(repr, KINDS))}")
-    given = dict(sigmoid=sigmoid, scale=scale, bias=bias, S=S, W=W, V=V, lr=lr, l2=l2,
+    given = dict(sigmoid=sigmoid, scale=scale, bias=bias, S=S, W=W, V=V, lr=lr, decay=decay,
                  momentum=momentum)
     for name, value in given.items():
         default = _DEFAULTS[name]
@@ -260,7 +260,7 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
                     raise ValueError(f"V's rows are {ld} elements apart, W's {ldw}: they must match")
     scale = _scalar("scale", scale, dtype)
     lr = _scalar("lr", lr, dtype, low=0)
-    l2 = _scalar("l2", l2, dtype, low=0)
+    decay = _scalar("decay", decay, dtype, low=0)
     momentum = _scalar("momentum", momentum, dtype, low=0, high=1, high_open=True)
     if momentum != 0 and V is None:
         raise ValueError(f"momentum = {momentum} needs V, the velocities")
@@ -286,7 +286,7 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
         A=_address(A), a_layout=a_layout, lda=lda, B=_address(B), b_layout=b_layout, ldb=ldb,
         C=_address(C), ldc=ldc, kind=KINDS[kind], sigmoid=sigmoid, scale=scale,
         bias=_address(bias), S=_address(S), lds=lds, W=_address(W), V=_address(V), ldw=ldw,
-        lr=lr, l2=l2, mu=momentum)
+        lr=lr, decay=decay, mu=momentum)
     cdef int status
     if dtype == np.float32:
         status = _run(<float *>NULL, path, &call)
