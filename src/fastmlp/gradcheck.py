@@ -1,8 +1,17 @@
 """Checking backpropagation against central differences."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from .network import Network
 
 
-def gradcheck(net, X, y, *, h=1e-6, max_checks=200, seed=0):
+def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, *, h: float = 1e-6,
+              max_checks: int = 200, seed: int = 0) -> float:
     """The largest relative difference between `net.backprop` and central differences.
 
     For each checked parameter p, the numerical derivative is
@@ -19,9 +28,9 @@ def gradcheck(net, X, y, *, h=1e-6, max_checks=200, seed=0):
                     backend=net.backend)
     for mine, theirs in zip(probe.layers, net.layers):
         mine.weights, mine.biases = theirs.weights, theirs.biases
-    X, _ = probe._inputs(X)
-    Y = probe._targets(y, X.shape[0])
-    grads = probe.backprop(X, Y)
+    inputs, _ = probe._inputs(X)
+    Y = probe._targets(y, inputs.shape[0])
+    grads = probe.backprop(inputs, Y)
     rng = np.random.default_rng(seed)
     worst = 0.0
     for layer, dW, db in zip(probe.layers, grads.weights, grads.biases):
@@ -33,9 +42,9 @@ def gradcheck(net, X, y, *, h=1e-6, max_checks=200, seed=0):
             for i in picks:
                 saved = flat[i]
                 flat[i] = saved + h
-                c_plus = probe.evaluate(X, Y)[0]
+                c_plus = probe.evaluate(inputs, Y)[0]
                 flat[i] = saved - h
-                c_minus = probe.evaluate(X, Y)[0]
+                c_minus = probe.evaluate(inputs, Y)[0]
                 flat[i] = saved
                 numeric = (c_plus - c_minus) / (2 * h)
                 diff = abs(flat_grad[i] - numeric) / max(abs(flat_grad[i]) + abs(numeric), 1e-7)

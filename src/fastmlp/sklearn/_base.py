@@ -1,7 +1,8 @@
 """What FastMLPClassifier and FastMLPRegressor share: parameters, training, fitted attributes."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Self, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -85,10 +86,13 @@ SHARED_ATTRIBUTES = """\
         Only when X had string column names."""
 
 
-def document(**values: str):
+Class = TypeVar("Class", bound=type)
+
+
+def document(**values: str) -> Callable[[Class], Class]:
     """Fill a class docstring's ``{shared_parameters}`` and ``{shared_attributes}``."""
-    def fill(cls):
-        cls.__doc__ = cls.__doc__.format(
+    def fill(cls: Class) -> Class:
+        cls.__doc__ = (cls.__doc__ or "").format(
             shared_parameters=SHARED_PARAMETERS.format(**values),
             shared_attributes=SHARED_ATTRIBUTES.format(**values))
         return cls
@@ -197,10 +201,11 @@ class FastMLPBase(BaseEstimator):
             options["sample_weight"] = weights
         return options
 
-    def _fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None):
+    def _fit(self, X_given: ArrayLike, y_given: ArrayLike, sample_weight: ArrayLike | None
+             ) -> Self:
         self._check_params()
-        X, y = validate_data(self, X, y, reset=True, dtype=_validate.as_dtype(self.dtype),
-                             **self._validate_options())
+        X, y = validate_data(self, X_given, y_given, reset=True,
+                             dtype=_validate.as_dtype(self.dtype), **self._validate_options())
         targets = self._targets(y, reset=True)
         weights = self._sample_weights(X, targets, sample_weight, partial=False)
         seed, split_seed = self._seeds()
@@ -234,13 +239,15 @@ class FastMLPBase(BaseEstimator):
         self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
         return self
 
-    def _partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None,
-                     classes: ArrayLike | None = None):
+    def _partial_fit(self, X_given: ArrayLike, y_given: ArrayLike,
+                     sample_weight: ArrayLike | None, classes: ArrayLike | None = None
+                     ) -> Self:
         first = not hasattr(self, "network_")
         if first:
             self._check_params()
         dtype = _validate.as_dtype(self.dtype) if first else self.network_.dtype
-        X, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._validate_options())
+        X, y = validate_data(self, X_given, y_given, reset=first, dtype=dtype,
+                             **self._validate_options())
         targets = self._targets(y, reset=first, partial=True, classes=classes)
         weights = self._sample_weights(X, targets, sample_weight, partial=True)
         if first:
@@ -250,7 +257,9 @@ class FastMLPBase(BaseEstimator):
             self.loss_curve_ = []
             self.n_iter_ = 0
             self.validation_scores_ = self.best_validation_score_ = None
-        history = self.network_.partial_fit(X, targets, **self._step_options(weights))
+        # Network.partial_fit is arriving in the core; until then mypy does not see it.
+        history = self.network_.partial_fit(  # type: ignore[attr-defined, unused-ignore]
+            X, targets, **self._step_options(weights))
         for record in history.records():
             self.history_.append(**record)
         self.loss_curve_ += history.train_cost

@@ -1,11 +1,12 @@
 """FastMLPClassifier: a fastmlp Network as a scikit-learn classifier."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import ClassifierMixin
+from sklearn.utils import Tags
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 
@@ -41,11 +42,23 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
 
     _outputs = {"log_likelihood": "softmax", "cross_entropy": "sigmoid", "quadratic": "sigmoid"}
 
-    def __init__(self, hidden_layer_sizes=(100,), *, cost="log_likelihood", init=None,
-                 dtype="float64", learning_rate=0.5, batch_size=10, max_iter=30, l2=0.0,
-                 momentum=0.0, shuffle=True, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, class_weight=None, n_threads=None, random_state=None,
-                 verbose=False):
+    def __init__(self, hidden_layer_sizes: tuple[int, ...] | int = (100,), *,
+                 cost: str = "log_likelihood",
+                 init: str | None = None,
+                 dtype: str = "float64",
+                 learning_rate: float = 0.5,
+                 batch_size: int = 10,
+                 max_iter: int = 30,
+                 l2: float = 0.0,
+                 momentum: float = 0.0,
+                 shuffle: bool = True,
+                 early_stopping: bool = False,
+                 validation_fraction: float = 0.1,
+                 n_iter_no_change: int = 10,
+                 class_weight: dict[Any, float] | str | None = None,
+                 n_threads: int | None = None,
+                 random_state: int | np.random.RandomState | None = None,
+                 verbose: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.cost = cost
         self.init = init
@@ -110,7 +123,7 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
     # Public API --------------------------------------------------------------------------
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> FastMLPClassifier:
+            ) -> Self:
         """Train a new network for `max_iter` epochs (fewer with early stopping).
 
         Parameters
@@ -128,7 +141,7 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
         return self._fit(X, y, sample_weight)
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None,
-                    sample_weight: ArrayLike | None = None) -> FastMLPClassifier:
+                    sample_weight: ArrayLike | None = None) -> Self:
         """One epoch over (X, y), continuing from the current parameters and velocities.
 
         Parameters
@@ -166,7 +179,7 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
         X = self._checked_inputs(X)
         return self.classes_[self.network_.predict(X)]
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         tags.classifier_tags.multi_label = False

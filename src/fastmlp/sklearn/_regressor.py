@@ -1,12 +1,13 @@
 """FastMLPRegressor: a fastmlp Network as a scikit-learn regressor."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils import Tags
 
 from ..network import Network
 from ._base import FastMLPBase, document
@@ -37,10 +38,22 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
 
     _outputs = {"quadratic": "identity", "cross_entropy": "sigmoid"}
 
-    def __init__(self, hidden_layer_sizes=(100,), *, cost="quadratic", init=None,
-                 dtype="float64", learning_rate=0.1, batch_size=10, max_iter=30, l2=0.0,
-                 momentum=0.0, shuffle=True, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, n_threads=None, random_state=None, verbose=False):
+    def __init__(self, hidden_layer_sizes: tuple[int, ...] | int = (100,), *,
+                 cost: str = "quadratic",
+                 init: str | None = None,
+                 dtype: str = "float64",
+                 learning_rate: float = 0.1,
+                 batch_size: int = 10,
+                 max_iter: int = 30,
+                 l2: float = 0.0,
+                 momentum: float = 0.0,
+                 shuffle: bool = True,
+                 early_stopping: bool = False,
+                 validation_fraction: float = 0.1,
+                 n_iter_no_change: int = 10,
+                 n_threads: int | None = None,
+                 random_state: int | np.random.RandomState | None = None,
+                 verbose: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.cost = cost
         self.init = init
@@ -91,7 +104,7 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
     # Public API --------------------------------------------------------------------------
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> FastMLPRegressor:
+            ) -> Self:
         """Train a new network for `max_iter` epochs (fewer with early stopping).
 
         Parameters
@@ -108,7 +121,7 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
         return self._fit(X, y, sample_weight)
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-                    ) -> FastMLPRegressor:
+                    ) -> Self:
         """One epoch over (X, y), continuing from the current parameters and velocities.
 
         Parameters
@@ -130,7 +143,7 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
         out = self.network_.forward(X)
         return out[:, 0] if self.n_outputs_ == 1 else out
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
