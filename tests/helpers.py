@@ -1,10 +1,5 @@
 """Shared test helpers: the tolerance table, conversions to the reference's lists."""
-import inspect
-
 import numpy as np
-import pytest
-
-from fastmlp import Network
 
 # How far a kernel may be from the pure-Python reference, |fast - ref| <= atol + rtol |ref|.
 # The reference computes in float64 from the same input values (float32 inputs are exact
@@ -45,29 +40,3 @@ def lists(array):
 
 def random_array(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
-
-
-# Network.partial_fit and Network.fit(sample_weight=...) are arriving in the core.  Until
-# they are there, the tests that need them are skipped, and the scikit-learn checks that
-# call them are expected to fail.
-HAS_PARTIAL_FIT = hasattr(Network, "partial_fit")
-HAS_SAMPLE_WEIGHT = "sample_weight" in inspect.signature(Network.fit).parameters
-needs_partial_fit = pytest.mark.skipif(not HAS_PARTIAL_FIT, reason="needs Network.partial_fit")
-needs_sample_weight = pytest.mark.skipif(not HAS_SAMPLE_WEIGHT,
-                                         reason="needs Network.fit(sample_weight=...)")
-
-
-def pending_core_checks():
-    """scikit-learn checks that fail only because the core lacks partial_fit or weights."""
-    pending = {}
-    if not HAS_PARTIAL_FIT:
-        pending.update(dict.fromkeys(
-            ["check_fit_score_takes_y", "check_n_features_in_after_fitting",
-             "check_estimators_partial_fit_n_features"], "needs Network.partial_fit"))
-    if not HAS_SAMPLE_WEIGHT:
-        pending.update(dict.fromkeys(
-            ["check_sample_weights_not_an_array", "check_sample_weights_list",
-             "check_sample_weights_shape", "check_sample_weights_not_overwritten",
-             "check_sample_weights_pandas_series", "check_classifiers_one_label_sample_weights",
-             "check_class_weight_classifiers"], "needs Network.fit(sample_weight=...)"))
-    return pending

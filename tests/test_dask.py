@@ -17,7 +17,6 @@ from fastmlp import datasets  # noqa: E402
 from fastmlp.dask import FastmlpThreads, blocks  # noqa: E402
 from fastmlp.incremental import partial_fit_chunks, row_chunks  # noqa: E402
 from fastmlp.sklearn import FastMLPClassifier  # noqa: E402
-from helpers import needs_partial_fit  # noqa: E402
 
 
 def fastmlp_threads_seen():
@@ -72,7 +71,6 @@ def digits_repeated(copies):
     return np.tile(X[:1500], (copies, 1)), np.tile(y[:1500], copies)
 
 
-@needs_partial_fit
 def test_partial_fit_over_dask_blocks_is_one_epoch_in_order():
     """With shuffle=False and blocks a multiple of the batch size, one pass over the
     blocks is one epoch of fit over the whole array (momentum carried between calls)."""
@@ -88,7 +86,6 @@ def test_partial_fit_over_dask_blocks_is_one_epoch_in_order():
     assert chunked.n_iter_ == 20
 
 
-@needs_partial_fit
 def test_partial_fit_over_a_memmap_reads_one_chunk_at_a_time(tmp_path):
     X, y = digits_repeated(8)  # 12,000 x 64 float64: 6 MB on disk
     np.save(tmp_path / "X.npy", X)

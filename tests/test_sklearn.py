@@ -21,7 +21,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 import fastmlp  # noqa: E402
 from fastmlp import datasets  # noqa: E402
 from fastmlp.sklearn import FastMLPClassifier, FastMLPRegressor  # noqa: E402
-from helpers import needs_partial_fit, needs_sample_weight, pending_core_checks  # noqa: E402
 
 ESTIMATORS = [FastMLPClassifier, FastMLPRegressor]
 
@@ -33,12 +32,8 @@ EXPECTED_FAILURES = {
 }
 
 
-def expected_failed_checks(estimator):
-    return {**EXPECTED_FAILURES, **pending_core_checks()}
-
-
 @parametrize_with_checks([FastMLPClassifier(random_state=0), FastMLPRegressor(random_state=0)],
-                         expected_failed_checks=expected_failed_checks)
+                         expected_failed_checks=lambda estimator: EXPECTED_FAILURES)
 def test_scikit_learn_checks(estimator, check):
     check(estimator)
 
@@ -255,9 +250,8 @@ def test_tags():
     assert not regressor.input_tags.allow_nan and classifier.target_tags.required
 
 
-# --- partial_fit, sample and class weights (need Network.partial_fit / fit(sample_weight)) ---
+# --- partial_fit, sample and class weights --------------------------------------------------
 
-@needs_partial_fit
 def test_partial_fit_continues_exactly_like_fit(digits):
     """k partial_fit calls in order are k epochs of one fit: the same seed draws the same
     initial network, and the momentum velocities carry over from call to call."""
@@ -272,7 +266,6 @@ def test_partial_fit_continues_exactly_like_fit(digits):
     assert stepped.n_iter_ == 3 and stepped.loss_curve_ == fitted.loss_curve_
 
 
-@needs_partial_fit
 def test_partial_fit_errors(digits):
     X_train, _, y_train, _ = digits
     model = FastMLPClassifier(hidden_layer_sizes=(5,))
@@ -287,7 +280,6 @@ def test_partial_fit_errors(digits):
         FastMLPClassifier(class_weight="balanced").partial_fit(X_train, y_train, np.arange(10))
 
 
-@needs_sample_weight
 def test_equal_sample_weights_are_no_weights(digits):
     X_train, X_test, y_train, _ = digits
     model = FastMLPClassifier(hidden_layer_sizes=(10,), max_iter=2, random_state=0)
@@ -296,7 +288,6 @@ def test_equal_sample_weights_are_no_weights(digits):
     np.testing.assert_array_equal(weighted.predict_proba(X_test), plain)
 
 
-@needs_sample_weight
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 5.0, 3: 0.5}])
 def test_class_weight_is_sample_weight(digits, class_weight):
     X_train, X_test, y_train, _ = digits

@@ -12,7 +12,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _validate
-from ..history import History
 from ..network import Network
 
 # Seeds drawn from `random_state` for the network's Generator and the validation split.
@@ -253,17 +252,11 @@ class FastMLPBase(BaseEstimator):
         if first:
             seed, _ = self._seeds()
             self.network_ = self._new_network(X.shape[1], self._n_outputs(targets), seed)
-            self.history_ = History()
-            self.loss_curve_ = []
-            self.n_iter_ = 0
             self.validation_scores_ = self.best_validation_score_ = None
-        # Network.partial_fit is arriving in the core; until then mypy does not see it.
-        history = self.network_.partial_fit(  # type: ignore[attr-defined, unused-ignore]
-            X, targets, **self._step_options(weights))
-        for record in history.records():
-            self.history_.append(**record)
-        self.loss_curve_ += history.train_cost
-        self.n_iter_ += len(history)
+        # The network appends the epoch to its history (the one `fit` started, if any).
+        self.history_ = self.network_.partial_fit(X, targets, **self._step_options(weights))
+        self.loss_curve_ = list(self.history_.train_cost)
+        self.n_iter_ = len(self.history_)
         self.best_loss_ = min(self.loss_curve_)
         return self
 
