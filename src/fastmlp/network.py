@@ -421,3 +421,10 @@ class Network:
         """Write the network to a ``.npz`` file (see `fastmlp.load`)."""
         from .serialization import save
         save(self, path)
+
+    # --- explanation ---------------------------------------------------------------------
+
+    def explain(self, x, y, neuron=None):
+        """Backpropagation on one example explained: see `fastmlp.explain.explain`."""
+        from .explain import explain
+        return explain(self, x, y, neuron)
