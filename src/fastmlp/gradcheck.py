@@ -1,12 +1,22 @@
 """Checking backpropagation against central differences, and timing the two methods."""
+from __future__ import annotations
+
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
 
-def _float64_probe(net, X, y):
+if TYPE_CHECKING:
+    from .network import Gradients, Network
+
+
+def _float64_probe(net: Network, X: ArrayLike, y: ArrayLike
+                   ) -> tuple[Network, NDArray[np.float64], NDArray[np.float64]]:
     """A float64 copy of `net` (same parameters and backend) and (X, Y) checked for it.
 
     Nudges run in float64: float32 rounding would swamp a change of 1e-6 in the cost.
@@ -17,11 +27,12 @@ def _float64_probe(net, X, y):
                     backend=net.backend)
     for mine, theirs in zip(probe.layers, net.layers):
         mine.weights, mine.biases = theirs.weights, theirs.biases
-    X, _ = probe._inputs(X)
-    return probe, X, probe._targets(y, X.shape[0])
+    inputs, _ = probe._inputs(X)
+    return probe, inputs, probe._targets(y, inputs.shape[0])
 
 
-def _nudged_derivative(probe, flat, i, X, Y, h):
+def _nudged_derivative(probe: Network, flat: NDArray[np.float64], i: int | np.integer,
+                       X: NDArray[np.float64], Y: NDArray[np.float64], h: float) -> float:
     """``(C(p + h) - C(p - h)) / (2 h)`` for entry i of the live parameter view `flat`:
     two forward passes over X, and the parameter is put back."""
     saved = flat[i]
@@ -33,14 +44,16 @@ def _nudged_derivative(probe, flat, i, X, Y, h):
     return (c_plus - c_minus) / (2 * h)
 
 
-def _parameter_pairs(probe, grads):
+def _parameter_pairs(probe: Network, grads: Gradients
+                     ) -> Iterator[tuple[NDArray[Any], NDArray[Any]]]:
     """(live flat parameter view, flat gradient) for each weight and bias array."""
     for layer, dW, db in zip(probe.layers, grads.weights, grads.biases):
         yield layer.weights.reshape(-1), dW.reshape(-1)
         yield layer.biases.reshape(-1), db.reshape(-1)
 
 
-def gradcheck(net, X, y, *, h=1e-6, max_checks=200, seed=0):
+def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, *, h: float = 1e-6,
+              max_checks: int = 200, seed: int = 0) -> float:
     """The largest relative difference between `net.backprop` and central differences.
 
     For each checked parameter p, the numerical derivative is
@@ -107,10 +120,10 @@ class MethodComparison:
     max_gradient: float
 
     @property
-    def extrapolated(self):
+    def extrapolated(self) -> bool:
         return self.nudged < self.parameters
 
-    def __str__(self):
+    def __str__(self) -> str:
         ratio = self.nudge_seconds_all / max(self.backprop_seconds, 1e-9)
         how = (f"measured on {self.nudged:,} of them, {self.forward_passes:,} forward passes "
                f"in {self.nudge_seconds:.3g} s, and extrapolated" if self.extrapolated
@@ -127,7 +140,8 @@ class MethodComparison:
             f"from one forward and one backward pass, the work of about three forward passes.")
 
 
-def compare_methods(net, X, y, eps=1e-6, *, sample=None, seed=0):
+def compare_methods(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6, *,
+                    sample: int | None = None, seed: int = 0) -> MethodComparison:
     """Time the gradient of the cost by nudging each parameter against backpropagation.
 
     Nudging computes each derivative as ``(C(p + eps) - C(p - eps)) / (2 eps)``, two
