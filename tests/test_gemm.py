@@ -221,6 +221,7 @@ def bad_calls():
         ("A unaligned", (unaligned((4, 3)), B, C), {}, "A is not aligned to its 8-byte elements"),
         ("C is A", (wide[:, :2], np.ones((2, 2)), wide[:, 2:4]), {}, "C shares memory with A"),
         ("unknown kind", (A, B, C), dict(kind="relu"), "kind='relu' is not one of 'none', 'scale'"),
+        ("kind not a name", (A, B, C), dict(kind=["sgd"]), r"kind=\['sgd'\] is not one of"),
         ("a keyword the kind ignores", (A, B, C), dict(bias=np.ones(2)), "kind='none' does not read bias"),
         ("scale for bias_act", (A, B, C), dict(kind="bias_act", bias=np.ones(2), scale=2.0),
          "does not read scale"),

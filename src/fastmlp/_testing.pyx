@@ -211,7 +211,7 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
     N = B.shape[1]
     if M < 1 or N < 1 or K < 1:
         raise ValueError(f"every size must be at least 1, got M = {M}, N = {N}, K = {K}")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"kind={kind!r} is not one of {', '.join(map(repr, KINDS))}")
     given = dict(sigmoid=sigmoid, scale=scale, bias=bias, S=S, W=W, V=V, lr=lr, decay=decay,
                  momentum=momentum)
