@@ -339,3 +339,15 @@ class Network:
         """Write the network to a ``.npz`` file (see `fastmlp.load`)."""
         from .serialization import save
         save(self, path)
+
+    # --- export ----------------------------------------------------------------------------
+
+    def export_c(self, path, **options):
+        """Write the network as a C99 header (see `fastmlp.export.export_c` for options)."""
+        from .export import export_c
+        return export_c(self, path, **options)
+
+    def export_onnx(self, path):
+        """Write the network as an ONNX model (see `fastmlp.export.export_onnx`)."""
+        from .export import export_onnx
+        return export_onnx(self, path)
