@@ -351,3 +351,10 @@ class Network:
         """Write the network as an ONNX model (see `fastmlp.export.export_onnx`)."""
         from .export import export_onnx
         return export_onnx(self, path)
+
+    # --- explanation ---------------------------------------------------------------------
+
+    def explain(self, x, y, neuron=None):
+        """Backpropagation on one example explained: see `fastmlp.explain.explain`."""
+        from .explain import explain
+        return explain(self, x, y, neuron)
