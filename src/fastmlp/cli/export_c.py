@@ -20,6 +20,6 @@ def run(args):
 
     net = load_model(args.model)
     with blame("OUT.h", args.out):
-        export_c(net, args.out, fixed_point=args.fixed_point, name=args.name)
-    print(f"wrote {args.out}")
+        written = export_c(net, args.out, fixed_point=args.fixed_point, name=args.name)
+    print(f"wrote {written}")
     return 0

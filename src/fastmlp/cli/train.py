@@ -7,7 +7,7 @@ from .. import _validate, datasets
 from ..network import COSTS, INITS, OUTPUTS
 from ..training import DivergenceError
 from . import data, options
-from .arguments import CommandError, blame, integer, new_file, real, thread_count
+from .arguments import CommandError, blame, new_file, real, thread_count
 
 NAME = "train"
 HELP = "train a network on MNIST, a CSV or a .npz file and report its accuracy"
