@@ -70,7 +70,8 @@ def run(args):
                               threads=args.threads, verbose=True)
     except DivergenceError as error:
         raise CommandError(f"--lr {args.lr:g}: {error}") from None
-    print(f"trained {len(history)} epochs in {time.perf_counter() - start:.1f} s")
+    epochs = f"{len(history)} epoch" + ("s" if len(history) != 1 else "")
+    print(f"trained {epochs} in {time.perf_counter() - start:.1f} s")
     if source.test is not None:
         print(f"test {describe(net, *source.test)}")
     if args.save is not None:
