@@ -48,19 +48,19 @@ def test_predict_on_a_classifier_still_returns_labels():
     np.testing.assert_array_equal(net.predict([[5.0, -5.0], [-5.0, 5.0]]), [0, 1])
 
 
+EXTRAS = ("fastmlp.plot", "fastmlp.export", "matplotlib", "onnx")
+
+
+def extras_loaded_by(code):
+    """The modules of EXTRAS that running `code` in a fresh interpreter imports."""
+    probe = f"import sys; {code}; print(sorted(m for m in {EXTRAS!r} if m in sys.modules))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def test_datasets_is_an_attribute_and_extras_are_not_imported():
-    code = ("import sys, fastmlp; fastmlp.datasets.load_digits; "
-            "print(sorted(m for m in ('fastmlp.plot', 'fastmlp.export', 'matplotlib', 'onnx')"
-            " if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == "[]"
+    assert extras_loaded_by("import fastmlp; fastmlp.datasets.load_digits") == "[]"
 
 
 def test_the_command_line_imports_no_extras():
-    code = ("import sys, fastmlp.cli; fastmlp.cli.build_parser(); "
-            "print(sorted(m for m in ('fastmlp.plot', 'fastmlp.export', 'matplotlib')"
-            " if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == "[]"
+    assert extras_loaded_by("import fastmlp.cli; fastmlp.cli.build_parser()") == "[]"
