@@ -24,15 +24,16 @@ def run_cli(capsys, *argv):
 
 
 def fails(capsys, argv, *fragments):
-    """``fastmlp argv`` exits with 2 and one line on stderr holding every fragment."""
+    """``fastmlp argv`` exits with 2 and one line on stderr holding every fragment;
+    returns what it printed on stdout."""
     code = main([str(a) for a in argv])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 2, err
     assert re.match(r"fastmlp( [\w-]+)?: error: ", err) and err.count("\n") == 1, err
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in err, err
-    return err
+    return out
 
 
 def number(pattern, text):
@@ -243,12 +244,33 @@ def test_export_c_writes_the_networks_header(tmp_path, capsys, model):
 @pytest.mark.skipif(importlib.util.find_spec("fastmlp.plot") is None
                     or importlib.util.find_spec("matplotlib") is None,
                     reason="needs fastmlp.plot and matplotlib")
-def test_train_plots_the_learning_curves(tmp_path, capsys, digits_csv):
+def test_train_plots_the_learning_curves(tmp_path, capsys, monkeypatch, digits_csv):
+    from fastmlp.plot import LearningCurveDisplay
+
+    drawn = []
+    original = LearningCurveDisplay.from_history.__func__
+    monkeypatch.setattr(LearningCurveDisplay, "from_history", classmethod(
+        lambda cls, history: drawn.append(original(cls, history)) or drawn[-1]))
     path, _, _ = digits_csv
     out = run_cli(capsys, "train", "--data", path, "--label-column", "label", "--epochs", 3,
                   "--validation-fraction", 0.25, "--plot", tmp_path / "curves.png")
     assert f"learning curves drawn to {tmp_path / 'curves.png'}" in out
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the curve drawn is the run printed: epochs 1-3 and their training costs
+    line = drawn[0].lines_["train_cost"]
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+    printed = [float(c) for c in re.findall(r"train cost (\d\.\d+)", out)]
+    np.testing.assert_allclose(line.get_ydata(), printed, atol=5e-5)
+
+
+def test_plot_without_matplotlib_stops_before_training(tmp_path, capsys, monkeypatch,
+                                                        digits_csv):
+    pytest.importorskip("fastmlp.plot")
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import fails
+    path, _, _ = digits_csv
+    out = fails(capsys, ["train", "--data", path, "--label-column", "label",
+                         "--plot", tmp_path / "curves.png"], "pip install 'fastmlp[plot]'")
+    assert "Epoch" not in out and not (tmp_path / "curves.png").exists()
 
 
 # --- errors: one line naming the option, exit code 2, no traceback -----------------------

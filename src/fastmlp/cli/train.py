@@ -48,7 +48,8 @@ def run(args):
         raise CommandError(f"--output {output} does not go with --cost {args.cost} "
                            f"(it takes {', '.join(OUTPUTS[args.cost])})")
     if args.plot is not None:
-        from .. import plot  # noqa: F401  (a missing extra stops the command before training)
+        from ..plot import _pyplot
+        _pyplot()  # without matplotlib, stop here rather than after training
 
     source = data.load(args, "train")
     with blame(source.option):
@@ -80,8 +81,9 @@ def run(args):
     if args.plot is not None:
         from ..plot import LearningCurveDisplay
 
-        display = LearningCurveDisplay.from_history(history).plot()
+        display = LearningCurveDisplay.from_history(history)  # draws the figure
         display.figure_.savefig(args.plot)
+        _pyplot().close(display.figure_)
         print(f"learning curves drawn to {args.plot}")
     return 0
 
