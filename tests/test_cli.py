@@ -132,7 +132,7 @@ def test_help_shows_defaults(capsys, command):
     assert stop.value.code == 0
     out = capsys.readouterr().out
     expected = {"demo": "(default: 30)", "train": "(default: 3.0)", "evaluate": "$FASTMLP_DATA",
-                "predict": "$FASTMLP_DATA", "export-c": "(default: chosen by export_c)",
+                "predict": "$FASTMLP_DATA", "export-c": "(default: the name of OUT.h",
                 "bench": "(default: 3)"}[command]
     assert expected in " ".join(out.split()), out
 

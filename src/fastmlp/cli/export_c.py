@@ -12,7 +12,8 @@ def add_arguments(parser):
     parser.add_argument("--fixed-point", action="store_true",
                         help="integer (fixed-point) arithmetic instead of floating point")
     parser.add_argument("--name", type=c_identifier,
-                        help="prefix of the C names (default: chosen by export_c)")
+                        help="prefix of the C names (default: the name of OUT.h made into a "
+                             "C identifier)")
 
 
 def run(args):
