@@ -4,7 +4,7 @@ FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "
 
 
 class History:
-    """Per-epoch records of one `Network.fit` run.
+    """Per-epoch records of one `Network.fit` run (or of successive partial_fit calls).
 
     Each field is a list with one entry per epoch, as an attribute or by key
     (``history.val_accuracy`` or ``history["val_accuracy"]``):
@@ -22,8 +22,10 @@ class History:
     seconds
         Wall time of the epoch, validation included.
 
-    ``stopped`` says why training ended: "epochs", "early_stopping", "lr_schedule" or
-    "callback"; ``best_epoch`` is the epoch whose weights early stopping restored.
+    ``stopped`` says why training ended: "epochs", "early_stopping", "lr_schedule",
+    "callback", "interrupted" (Ctrl-C: the interrupted epoch was rolled back and is not
+    recorded) or "diverged"; ``best_epoch`` is the epoch whose weights early stopping
+    restored.  `Network.partial_fit` appends one epoch per call.
     """
 
     def __init__(self):

@@ -1,13 +1,14 @@
 """Threads and instruction-set paths of the C kernels.
 
 The thread count defaults to $FASTMLP_NUM_THREADS, else the CPUs this process may use;
-`set_num_threads`, the `threads` context manager, `Network.fit(threads=...)` and
-threadpoolctl (when installed) change it.  Small work always stays on one thread.
+`set_num_threads` and threadpoolctl (when installed) change it for the process; the
+`threads` context manager and `Network.fit(threads=...)` for the calling thread only.  Small work always stays on one thread.
 The instruction-set path defaults to the best this CPU supports; $FASTMLP_ISA
 ("baseline", "avx2", "avx512") or `set_isa` forces one.
 """
 import contextlib
 import os
+import threading
 import warnings
 
 from . import _kernels
@@ -27,16 +28,25 @@ def set_isa(name):
     _kernels.set_isa(name)
 
 
+# The calling thread's own count, set by `threads`; 0 when it has none.
+_local = threading.local()
+
+
 @contextlib.contextmanager
 def threads(n):
-    """``with fastmlp.threads(1): ...`` runs the block with n threads, then restores."""
-    before = get_num_threads()
-    if n is not None:
-        set_num_threads(n)
+    """``with fastmlp.threads(1): ...`` runs the kernels this thread calls in the block on
+    n threads, then restores; other threads and the process-wide count are untouched."""
+    if n is None:
+        yield
+        return
+    before = getattr(_local, "count", 0)
+    _kernels.set_local_num_threads(n)
+    _local.count = n
     try:
         yield
     finally:
-        set_num_threads(before)
+        _kernels.set_local_num_threads(before)
+        _local.count = before
 
 
 def _check_forced_isa():
