@@ -132,9 +132,10 @@ class Network:
         """A text table of the layers (inputs, neurons, activation, parameters), the total
         number of parameters, the dtype, the cost and the epochs trained."""
         head = ("layer", "inputs", "neurons", "activation", "weights", "biases", "parameters")
-        rows = [(str(l + 1), f"{layer.n_in:,}", f"{layer.n_out:,}", layer.activation,
-                 f"{layer.weights.size:,}", f"{layer.biases.size:,}",
-                 f"{layer.weights.size + layer.biases.size:,}")
+        last = len(self.layers) - 1
+        rows = [(str(l + 1), f"{layer.n_in:,}", f"{layer.n_out:,}",
+                 self.output if l == last else "sigmoid", f"{layer.weights.size:,}",
+                 f"{layer.biases.size:,}", f"{layer.weights.size + layer.biases.size:,}")
                 for l, layer in enumerate(self.layers)]
         widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
         # text columns (the activation) align left, numbers right
