@@ -17,7 +17,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _validate
+from . import _validate, numpy_backend
 
 Equation = namedtuple("Equation", ["name", "index", "text", "value"])
 Equation.__doc__ = """One of BP1-BP4 filled in with one example's numbers.
@@ -39,7 +39,7 @@ def _num(value):
 
 
 def one_example(net, x, y):
-    """The forward and backward pass of `net` on one example, as the network computes it.
+    """The forward and backward pass of `net` on one example.
 
     Parameters
     ----------
@@ -63,13 +63,12 @@ def one_example(net, x, y):
                          f"{X.shape[0]} rows")
     y = np.asarray(y)
     Y = net._targets(y.reshape(1) if y.ndim == 0 else y[np.newaxis], 1)
-    activations, weighted_inputs = [X], [None]
-    for layer in net.layers:
-        weighted_inputs.append(activations[-1] @ layer.weights.T + layer.biases)
-        activations.append(layer.forward(activations[-1]))
-    errors = [None] + [d for d in net.backprop(X, Y).errors]
-    return ([a[0] for a in activations], [None] + [z[0] for z in weighted_inputs[1:]],
-            [None] + [d[0] for d in errors[1:]], Y[0])
+    # The activations from the NumPy twin (the same maths, in the network's dtype).
+    activations = numpy_backend.feedforward(net._weights(), net._biases(), X, net.output)
+    weighted_inputs = [None] + [a[0] @ layer.weights.T + layer.biases
+                                for a, layer in zip(activations, net.layers)]
+    errors = [None] + [d[0] for d in net.backprop(X, Y).errors]
+    return [a[0] for a in activations], weighted_inputs, errors, Y[0]
 
 
 class Explanation:

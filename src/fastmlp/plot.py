@@ -478,7 +478,8 @@ class BlameDisplay:
             axes.axhline(0, color="0.3", linewidth=0.6)
             k = int(np.argmax(np.abs(d)))
             kind = "output" if l == L else "hidden"
-            title = (f"layer {l}, {kind} ({d.size} neurons): largest |δ| at neuron {k} "
+            title = (f"layer {l}, {kind} ({d.size} neuron{'s' if d.size > 1 else ''}): "
+                     f"largest |δ| at neuron {k} "
                      f"({d[k]:.3g})")
             if l == L and self.target is not None and d.size > 1:
                 title += f"; the target is neuron {int(np.argmax(self.target))}"
@@ -490,6 +491,7 @@ class BlameDisplay:
             else:
                 axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             axes.set_xlim(-0.7, d.size - 0.3)
+            axes.use_sticky_edges = False  # leave room beyond the longest bar, both ways
             axes.margins(y=0.15)
             axes.grid(axis="y", alpha=0.3)
         self.axes_[-1].set_xlabel("neuron")
