@@ -273,6 +273,23 @@ def test_plot_without_matplotlib_stops_before_training(tmp_path, capsys, monkeyp
     assert "Epoch" not in out and not (tmp_path / "curves.png").exists()
 
 
+def test_ctrl_c_during_training_saves_the_epochs_completed(tmp_path, capsys, monkeypatch,
+                                                           digits_csv):
+    fit = fastmlp.Network.fit
+
+    def interrupted_after_two_epochs(self, *args, **kwargs):
+        fit(self, *args, **{**kwargs, "epochs": 2})
+        raise KeyboardInterrupt
+    monkeypatch.setattr(fastmlp.Network, "fit", interrupted_after_two_epochs)
+    path, _, _ = digits_csv
+    code = main(["train", "--data", str(path), "--label-column", "label",
+                 "--save", str(tmp_path / "net.npz")])
+    out, err = capsys.readouterr()
+    assert code == 130 and err == "fastmlp train: interrupted\n"
+    assert f"saved the network of epoch 2 to {tmp_path / 'net.npz'}" in out
+    assert fastmlp.load(tmp_path / "net.npz").epochs_trained == 2
+
+
 # --- errors: one line naming the option, exit code 2, no traceback -----------------------
 
 @pytest.mark.parametrize("argv, fragments", [

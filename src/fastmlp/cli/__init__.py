@@ -59,6 +59,9 @@ def main(argv=None):
         return stop.code
     try:
         return args.run(args)
+    except KeyboardInterrupt:
+        print(f"fastmlp {args.command}: interrupted", file=sys.stderr)
+        return 130  # as a shell reports a command stopped by SIGINT
     except BrokenPipeError:  # the reader of stdout left (`fastmlp predict ... | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

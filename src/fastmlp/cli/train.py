@@ -71,6 +71,11 @@ def run(args):
                               threads=args.threads, verbose=True)
     except DivergenceError as error:
         raise CommandError(f"--lr {args.lr:g}: {error}") from None
+    except KeyboardInterrupt:  # fit rolled the interrupted epoch back: keep what is done
+        if args.save is not None:
+            net.save(args.save)
+            print(f"saved the network of epoch {net.epochs_trained} to {args.save}")
+        raise
     epochs = f"{len(history)} epoch" + ("s" if len(history) != 1 else "")
     print(f"trained {epochs} in {time.perf_counter() - start:.1f} s")
     if source.test is not None:
