@@ -381,6 +381,9 @@ def test_bad_data_is_reported_naming_the_option(tmp_path, capsys, digits_csv):
     np.savez(tmp_path / "other.npz", inputs=X)
     fails(capsys, ["train", "--data", tmp_path / "other.npz"],
           "--data", "holds the arrays inputs", "fastmlp reads X")
+    np.savez(tmp_path / "flat.npz", X=X[:, 0], y=y)
+    fails(capsys, ["train", "--data", tmp_path / "flat.npz"],
+          "--data", "X must be 2-D (samples, features), got shape (1797,)")
     np.savez(tmp_path / "few.npz", X=X[:3], y=y[:3])
     fails(capsys, ["train", "--data", tmp_path / "few.npz", "--validation-fraction", "0.9"],
           "--validation-fraction 0.9 of 3 samples leaves 0 to train on")

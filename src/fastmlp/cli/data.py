@@ -146,7 +146,8 @@ def _first_bad_row(path, columns):
             if not row:
                 continue
             if len(row) != len(columns):
-                return f"line {line} has {len(row)} values, the first row names {len(columns)} columns"
+                return (f"line {line} has {len(row)} values, the first row names "
+                        f"{len(columns)} columns")
             for name, text in zip(columns, row):
                 try:
                     float(text)
@@ -157,7 +158,7 @@ def _first_bad_row(path, columns):
 
 def read_npz(path, labels_required):
     """(X, y) from a .npz file's arrays X and y (y may be absent when not required).
-    An X of images (n, rows, cols) is flattened to (n, rows * cols)."""
+    X must have a row per sample; images (n, rows, cols) are flattened to (n, rows * cols)."""
     with np.load(path, allow_pickle=False) as data:
         names = list(data.files)
         if "X" not in names or (labels_required and "y" not in names):
@@ -165,6 +166,8 @@ def read_npz(path, labels_required):
                              f"X (samples, features) and y (labels, or targets per sample)")
         X = data["X"]
         y = data["y"] if "y" in names else None
+    if X.ndim < 2:
+        raise ValueError(f"X must be 2-D (samples, features), got shape {X.shape}")
     if X.ndim > 2:
         X = X.reshape(len(X), -1)
     return X, y

@@ -54,8 +54,6 @@ def run(args):
     source = data.load(args, "train")
     with blame(source.option):
         X, y = source.X, source.y
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (samples, features), got shape {X.shape}")
         n_out = output_size(y, output)
         (X, y), validation = split(source, X, y, args)
     net = Network([X.shape[1], *args.hidden, n_out], cost=args.cost, output=output,
