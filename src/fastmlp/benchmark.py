@@ -320,10 +320,17 @@ def run(mode="quick", repeats=3, only=None, threads=None, json_path=None, torch=
 
 
 def add_arguments(parser):
+    from .cli.arguments import integer, thread_count
+
+    # a workload's id, or its family's (W4 is W4a and W4b)
+    ids = sorted({w[0] for w in WORKLOADS} | {w[0][:2] for w in WORKLOADS})
     parser.add_argument("--full", action="store_true", help="the full workloads (minutes)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per row (median)")
-    parser.add_argument("--only", nargs="*", metavar="ID", help="workloads to run: W1 W2 W3 W4")
-    parser.add_argument("--threads", type=int, nargs="*", help="thread counts (default per workload)")
+    parser.add_argument("--repeats", type=integer(1), default=3,
+                        help="timed repeats per row (median)")
+    parser.add_argument("--only", nargs="*", metavar="ID", choices=ids,
+                        help=f"workloads to run, of {' '.join(ids)} (default: all)")
+    parser.add_argument("--threads", type=thread_count, nargs="*",
+                        help="thread counts (default per workload)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
 
