@@ -53,7 +53,5 @@ int FM_I(fm_gemm_check)(FM_GEMM_CHECK_ARGS(REAL))
         FM_T(gemm_reference)(M, N, K, a, b, C, ldc, &e);
         return FM_OK;
     }
-    /* as FM_T(gemm), with the thread count given rather than chosen by the work's size */
-    FM_T(gemm_job) job = {M, N, K, ldc, a, b, C, &e, N >= M};
-    return fm_parallel_run(threads, FM_T(gemm_task), &job);
+    return FM_T(gemm_on)(threads, M, N, K, a, b, C, ldc, &e);
 }

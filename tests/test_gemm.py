@@ -272,21 +272,12 @@ def test_gemm_refuses_a_path_this_cpu_lacks():
         _testing.gemm(np.ones((2, 2)), np.ones((2, 2)), np.zeros((2, 2)), isa=lacking[0])
 
 
-@pytest.fixture(params=_kernels.supported_isas())
-def isa(request):
-    """The kernels run on each instruction-set path this CPU supports, then as before."""
-    before = _kernels.get_isa()
-    _kernels.set_isa(request.param)
-    yield request.param
-    _kernels.set_isa(before)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [300, 600])
 @pytest.mark.parametrize("options", [dict(), dict(l2=5.0), dict(momentum=0.8),
                                      dict(l2=5.0, momentum=0.8)],
                          ids=lambda o: ",".join(o) or "plain")
-def test_training_on_batches_beyond_one_k_block(isa, dtype, batch, options):
+def test_training_on_batches_beyond_one_k_block(every_isa, dtype, batch, options):
     """Mini-batches of 300 and 600 rows (and a last one of 100 or 400): the weight update
     sums over the batch in two or three K blocks through its gradient buffer.  The C
     backend and the NumPy twin train the same network."""

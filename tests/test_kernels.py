@@ -18,13 +18,8 @@ EDGE_SHAPES = [(1, 1, 1), (1, 784, 30), (10, 30, 10), (7, 1, 5), (3, 5, 1), (2, 
                (130, 40, 70), (131, 70, 20), (40, 512, 9)]  # packed and in-place rows of X
 
 
-@pytest.fixture(autouse=True, params=_kernels.supported_isas())
-def isa(request):
-    """Every test here runs once per instruction-set path this CPU supports."""
-    before = _kernels.get_isa()
-    _kernels.set_isa(request.param)
-    yield request.param
-    _kernels.set_isa(before)
+# Every test here runs once per instruction-set path this CPU supports (conftest.py).
+pytestmark = pytest.mark.usefixtures("every_isa")
 
 
 def layer_arrays(seed, m, n_in, n_out, dtype):
