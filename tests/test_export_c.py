@@ -43,9 +43,15 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-@needs_cc
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kind", list(KINDS))
+def every_network(test):
+    """Run `test` for every output kind in both dtypes, where a C compiler exists."""
+    for mark in (pytest.mark.parametrize("dtype", ["float32", "float64"]),
+                 pytest.mark.parametrize("kind", list(KINDS)), needs_cc):
+        test = mark(test)
+    return test
+
+
+@every_network
 def test_float_header_matches_forward(kind, dtype, digits, tmp_path):
     X, _ = digits
     net = trained(kind, dtype, digits)
@@ -54,9 +60,7 @@ def test_float_header_matches_forward(kind, dtype, digits, tmp_path):
     np.testing.assert_array_equal(labels, net.predict(X))
 
 
-@needs_cc
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kind", list(KINDS))
+@every_network
 def test_fixed_point_header_agrees_with_forward(kind, dtype, digits, tmp_path):
     X, _ = digits
     net = trained(kind, dtype, digits)
