@@ -1,4 +1,7 @@
 /* Activations: the sigmoid and the row-wise forms used by the dense layer. */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 /*
  * sigmoid(z) = 1 / (1 + e^-z), computed from e = e^-|z|, which is in (0, 1] and never
@@ -11,6 +14,13 @@ static inline REAL FM_T(sigmoid1)(REAL z)
     REAL e = FM_T(vexp)(-ABS(z));
     REAL s = (REAL)1 / ((REAL)1 + e);
     return z >= 0 ? s : e * s;
+}
+
+/* The sigmoid's derivative read off its output: sigmoid'(z) = a (1 - a) where a = sigmoid(z).
+   The one place it is written; every error that passes back through a sigmoid uses it. */
+static inline REAL FM_T(sigmoid_slope)(REAL a)
+{
+    return a * ((REAL)1 - a);
 }
 
 int FM_I(fm_exp)(ptrdiff_t n, const REAL *x, REAL *y)

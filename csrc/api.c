@@ -22,3 +22,19 @@
 
 #define FM_TEMPLATE "api.template.h"
 #include "instantiate.h"
+#undef FM_TEMPLATE
+
+/* The workspace sizes take the dtype from the network. */
+size_t fm_train_workspace(const fm_network *net, ptrdiff_t batch)
+{
+    if (net == NULL) return 0;
+    return net->dtype == FM_FLOAT32 ? train_workspace_f32(net, batch)
+                                    : train_workspace_f64(net, batch);
+}
+
+size_t fm_forward_workspace(const fm_network *net, ptrdiff_t m)
+{
+    if (net == NULL) return 0;
+    return net->dtype == FM_FLOAT32 ? forward_workspace_f32(net, m)
+                                    : forward_workspace_f64(net, m);
+}

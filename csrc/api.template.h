@@ -2,6 +2,9 @@
  * The public kernels (fastmlp.h): check every argument, then run the chosen
  * instruction-set path.  Bad arguments return a status and touch nothing.
  */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 /* Call `name` on the path fm_get_isa() chose. */
 #if FM_HAVE_X86_PATHS
@@ -74,15 +77,15 @@ int FM_T(fm_dense_backward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int ac
                                     D, ldd, dW, db, dX, lddx))
 }
 
-int FM_T(fm_sgd_update)(ptrdiff_t n, REAL lr, REAL l2, REAL momentum,
+int FM_T(fm_sgd_update)(ptrdiff_t n, REAL lr, REAL decay, REAL momentum,
                         const REAL *restrict g, REAL *restrict p, REAL *restrict v)
 {
     FM_FAIL_IF(n < 0, FM_ERR_SIZE);
     /* Written so that NaN arguments fail too. */
-    FM_FAIL_IF(!(lr >= 0) || !(l2 >= 0) || !(momentum >= 0 && momentum < 1), FM_ERR_VALUE);
+    FM_FAIL_IF(!(lr >= 0) || !(decay >= 0) || !(momentum >= 0 && momentum < 1), FM_ERR_VALUE);
     FM_FAIL_IF(n > 0 && (g == NULL || p == NULL), FM_ERR_NULL);
     FM_FAIL_IF(n > 0 && momentum != 0 && v == NULL, FM_ERR_NULL);
-    FM_DISPATCH(fm_sgd_update, (n, lr, l2, momentum, g, p, v))
+    FM_DISPATCH(fm_sgd_update, (n, lr, decay, momentum, g, p, v))
 }
 
 int FM_T(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, ptrdiff_t lda,
@@ -97,80 +100,92 @@ int FM_T(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, pt
     FM_DISPATCH(fm_cost, (m, n, cost, A, lda, Y, ldy, out))
 }
 
-/* The sizes of a network of n_layers layers: 1 when every size is >= 1 and every
-   product of two of them (or of one and m) fits comfortably in size_t. */
-static int FM_T(valid_sizes)(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m)
+/* The dtype code of this instantiation. */
+#define FM_DTYPE_CODE (FM_IS_FLOAT ? FM_FLOAT32 : FM_FLOAT64)
+
+/* A usable network description of this dtype for m rows: FM_OK when its layer count is in
+   range, every size is >= 1, every product of two sizes (or of one and m) fits comfortably
+   in size_t, and every weight and bias pointer is set. */
+static int FM_T(check_network)(const fm_network *net, ptrdiff_t m)
 {
-    if (n_layers < 1 || n_layers > FM_MAX_LAYERS || sizes == NULL || m < 0) return 0;
+    FM_FAIL_IF(net == NULL, FM_ERR_NULL);
+    FM_FAIL_IF(net->dtype != FM_DTYPE_CODE, FM_ERR_DTYPE);
+    FM_FAIL_IF(net->n_layers < 1 || net->n_layers > FM_MAX_LAYERS || m < 0, FM_ERR_SIZE);
     const double limit = (double)PTRDIFF_MAX / 16 / sizeof(REAL);
-    for (ptrdiff_t l = 0; l <= n_layers; l++) {
-        if (sizes[l] < 1) return 0;
-        if (l > 0 && (double)sizes[l] * (double)sizes[l - 1] > limit) return 0;
-        if ((double)sizes[l] * (double)m > limit) return 0;
+    for (ptrdiff_t l = 0; l <= net->n_layers; l++) {
+        const double size = (double)net->sizes[l];
+        FM_FAIL_IF(size < 1 || size * (double)m > limit, FM_ERR_SIZE);
+        FM_FAIL_IF(l > 0 && size * (double)net->sizes[l - 1] > limit, FM_ERR_SIZE);
     }
-    return 1;
+    for (ptrdiff_t l = 0; l < net->n_layers; l++)
+        FM_FAIL_IF(net->W[l] == NULL || net->b[l] == NULL, FM_ERR_NULL);
+    FM_FAIL_IF(!FM_T(valid_activation)(net->output), FM_ERR_ACTIVATION);
+    return FM_OK;
 }
 
-size_t FM_T(fm_train_workspace)(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t batch)
+static size_t FM_T(train_workspace)(const fm_network *net, ptrdiff_t batch)
 {
-    if (batch < 1 || !FM_T(valid_sizes)(n_layers, sizes, batch)) return 0;
+    if (batch < 1 || FM_T(check_network)(net, batch) != FM_OK) return 0;
     FM_T(layout) lay = {0};
-    return FM_T(lay_out)(n_layers, sizes, batch, NULL, &lay);
+    return FM_T(lay_out)(net->n_layers, net->sizes, batch, NULL, &lay);
 }
 
-int FM_T(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int cost,
-                         ptrdiff_t n, ptrdiff_t batch, const REAL *X, ptrdiff_t ldx,
-                         const REAL *Y, ptrdiff_t ldy, const long long *order,
-                         REAL lr, REAL l2, REAL momentum,
-                         REAL *const *W, REAL *const *b, REAL *const *vW, REAL *const *vb,
-                         REAL *work, size_t work_len, fm_epoch_result *result)
+static size_t FM_T(forward_workspace)(const fm_network *net, ptrdiff_t m)
 {
-    FM_FAIL_IF(sizes == NULL || W == NULL || b == NULL || result == NULL, FM_ERR_NULL);
-    FM_FAIL_IF(n < 1 || batch < 1, FM_ERR_SIZE);
-    size_t needed = FM_T(fm_train_workspace)(L, sizes, batch);
-    FM_FAIL_IF(needed == 0, FM_ERR_SIZE);
+    if (FM_T(check_network)(net, m) != FM_OK) return 0;
+    return FM_T(forward_lay_out)(net->n_layers, net->sizes, m, NULL, NULL);
+}
+
+int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, size_t work_len,
+                         fm_epoch_result *result)
+{
+    FM_FAIL_IF(ep == NULL || result == NULL, FM_ERR_NULL);
+    FM_FAIL_IF(ep->n < 1 || ep->batch < 1, FM_ERR_SIZE);
+    int status = FM_T(check_network)(net, ep->batch);
+    if (status != FM_OK) return status;
+    const ptrdiff_t L = net->n_layers;
     FM_FAIL_IF(work == NULL, FM_ERR_NULL);
-    FM_FAIL_IF(work_len < needed, FM_ERR_SIZE);
-    FM_FAIL_IF(!FM_T(valid_activation)(output), FM_ERR_ACTIVATION);
+    FM_FAIL_IF(work_len < FM_T(train_workspace)(net, ep->batch), FM_ERR_SIZE);
+    const int output = net->output, cost = ep->cost;
     FM_FAIL_IF(!((cost == FM_QUADRATIC && output != FM_SOFTMAX) ||
                  (cost == FM_CROSS_ENTROPY && output == FM_SIGMOID) ||
                  (cost == FM_LOG_LIKELIHOOD && output == FM_SOFTMAX)), FM_ERR_COST);
-    FM_FAIL_IF(!(lr >= 0) || !(l2 >= 0) || !(momentum >= 0 && momentum < 1), FM_ERR_VALUE);
-    FM_CHECK_MATRIX(X, n, sizes[0], ldx);
-    FM_CHECK_MATRIX(Y, n, sizes[L], ldy);
-    for (ptrdiff_t l = 0; l < L; l++) {
-        FM_FAIL_IF(W[l] == NULL || b[l] == NULL, FM_ERR_NULL);
-        FM_FAIL_IF(momentum != 0 && (vW == NULL || vb == NULL || vW[l] == NULL || vb[l] == NULL),
-                   FM_ERR_NULL);
+    /* Written so that NaN arguments fail too. */
+    FM_FAIL_IF(!(ep->lr >= 0) || !(ep->decay >= 0) || !(ep->momentum >= 0 && ep->momentum < 1),
+               FM_ERR_VALUE);
+    FM_CHECK_MATRIX(ep->X, ep->n, net->sizes[0], ep->ldx);
+    FM_CHECK_MATRIX(ep->Y, ep->n, net->sizes[L], ep->ldy);
+    for (ptrdiff_t l = 0; ep->momentum != 0 && l < L; l++)
+        FM_FAIL_IF(net->vW[l] == NULL || net->vb[l] == NULL, FM_ERR_NULL);
+    const ptrdiff_t batches = (ep->n + ep->batch - 1) / ep->batch;
+    FM_FAIL_IF(ep->first_batch < 0 || ep->first_batch > batches, FM_ERR_VALUE);
+    /* only the rows this call visits are read, so only they are checked */
+    const ptrdiff_t first = ep->first_batch * ep->batch;
+    const ptrdiff_t last = ep->n_batches <= 0 || ep->n_batches >= batches - ep->first_batch
+                               ? ep->n : (ep->first_batch + ep->n_batches) * ep->batch;
+    for (ptrdiff_t i = first; ep->order && i < last; i++)
+        FM_FAIL_IF(ep->order[i] < 0 || ep->order[i] >= ep->n, FM_ERR_VALUE);
+    const REAL *scale = ep->sample_scale;
+    for (ptrdiff_t i = first; scale && i < last; i++) {
+        const REAL s = scale[fm_row(ep->order, i)];
+        FM_FAIL_IF(!(s >= 0) || !isfinite(s), FM_ERR_VALUE);
     }
-    for (ptrdiff_t i = 0; order && i < n; i++)
-        FM_FAIL_IF(order[i] < 0 || order[i] >= n, FM_ERR_VALUE);
-    FM_DISPATCH(fm_train_epoch, (L, sizes, output, cost, n, batch, X, ldx, Y, ldy, order, lr, l2,
-                                 momentum, W, b, momentum != 0 ? vW : NULL,
-                                 momentum != 0 ? vb : NULL, work, work_len, result))
+    FM_DISPATCH(fm_train_epoch, (net, ep, work, result))
 }
 
-size_t FM_T(fm_forward_workspace)(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m)
+int FM_T(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
+                             REAL *out, ptrdiff_t ldo, REAL *work, size_t work_len, ptrdiff_t *bad)
 {
-    if (!FM_T(valid_sizes)(n_layers, sizes, m)) return 0;
-    return FM_T(forward_lay_out)(n_layers, sizes, m, NULL, NULL);
-}
-
-int FM_T(fm_network_forward)(ptrdiff_t L, const ptrdiff_t *sizes, int output, ptrdiff_t m,
-                             const REAL *X, ptrdiff_t ldx, const REAL *const *W,
-                             const REAL *const *b, REAL *out, ptrdiff_t ldo,
-                             REAL *work, size_t work_len, ptrdiff_t *bad)
-{
-    FM_FAIL_IF(sizes == NULL || W == NULL || b == NULL || bad == NULL, FM_ERR_NULL);
-    FM_FAIL_IF(!FM_T(valid_sizes)(L, sizes, m), FM_ERR_SIZE);
-    FM_FAIL_IF(!FM_T(valid_activation)(output), FM_ERR_ACTIVATION);
-    size_t needed = FM_T(fm_forward_workspace)(L, sizes, m);
+    FM_FAIL_IF(bad == NULL, FM_ERR_NULL);
+    *bad = -1;
+    int status = FM_T(check_network)(net, m);
+    if (status != FM_OK) return status;
+    size_t needed = FM_T(forward_workspace)(net, m);
     FM_FAIL_IF(needed > 0 && work == NULL, FM_ERR_NULL);
     FM_FAIL_IF(work_len < needed, FM_ERR_SIZE);
-    FM_CHECK_MATRIX(X, m, sizes[0], ldx);
-    FM_CHECK_MATRIX(out, m, sizes[L], ldo);
-    for (ptrdiff_t l = 0; l < L; l++) FM_FAIL_IF(W[l] == NULL || b[l] == NULL, FM_ERR_NULL);
-    *bad = -1;
+    FM_CHECK_MATRIX(X, m, net->sizes[0], ldx);
+    FM_CHECK_MATRIX(out, m, net->sizes[net->n_layers], ldo);
     if (m == 0) return FM_OK;
-    FM_DISPATCH(fm_network_forward, (L, sizes, output, m, X, ldx, W, b, out, ldo, work, work_len, bad))
+    FM_DISPATCH(fm_network_forward, (net, m, X, ldx, out, ldo, work, bad))
 }
+#undef FM_DTYPE_CODE

@@ -1,4 +1,7 @@
 /* Costs of a batch of outputs against targets, and the count of right predictions. */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 /* ln(a), with a clamped to the smallest normal number so that ln(0) stays finite. */
 static inline double FM_T(safe_log)(REAL a)

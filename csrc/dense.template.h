@@ -8,6 +8,9 @@
  *
  * Arguments are checked by the public wrappers (api.template.h).
  */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 /* Batches of at most this many rows send the error back (D W) row by row, as sums of
    W's rows, with no packing. */
@@ -88,7 +91,7 @@ int FM_I(fm_dense_backward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int ac
         REAL *d = D + i * ldd;
         if (activation == FM_SIGMOID) {
 #pragma omp simd
-            for (ptrdiff_t j = 0; j < n_out; j++) d[j] = g[j] * a[j] * ((REAL)1 - a[j]);
+            for (ptrdiff_t j = 0; j < n_out; j++) d[j] = g[j] * FM_T(sigmoid_slope)(a[j]);
         } else {
             memcpy(d, g, (size_t)n_out * sizeof(REAL));
         }

@@ -34,7 +34,9 @@ typedef enum fm_status {
     FM_ERR_COST = -5,       /* unknown cost */
     FM_ERR_VALUE = -6,      /* a scalar argument is out of range (negative rate, ...) */
     FM_ERR_NOMEM = -7,      /* the thread pool could not allocate its scratch */
-    FM_ERR_NONFINITE = -8   /* an input holds a NaN or an infinity */
+    FM_ERR_NONFINITE = -8,  /* an input holds a NaN or an infinity */
+    FM_ERR_DTYPE = -9,      /* an fm_network of one dtype passed to a kernel of the other */
+    FM_ERR_OVERFLOW = -10   /* finite inputs gave a NaN or an infinite output */
 } fm_status;
 
 /* Instruction-set paths.  FASTMLP_ISA=baseline|avx2|avx512 in the environment, or
@@ -51,9 +53,11 @@ int fm_isa_supported(int isa);    /* 1 or 0 */
 const char *fm_isa_name(int isa); /* "baseline", "avx2", "avx512" */
 
 /* Threads for large products (small work stays on the calling thread).  The default is
-   $FASTMLP_NUM_THREADS, else the CPUs this process may run on. */
-int fm_get_num_threads(void);
-int fm_set_num_threads(int n);    /* 1 <= n <= 64, else FM_ERR_VALUE */
+   $FASTMLP_NUM_THREADS, else the CPUs this process may run on.  A thread may override the
+   count for the kernels it calls itself, leaving every other thread's count alone. */
+int fm_get_num_threads(void);     /* the calling thread's count: its override, else the default */
+int fm_set_num_threads(int n);    /* the process-wide default; 1 <= n <= 64, else FM_ERR_VALUE */
+int fm_set_local_num_threads(int n); /* the calling thread's override; 0 removes it */
 
 /* Activation applied by a layer to Z = X W^T + b. */
 typedef enum fm_activation {
@@ -146,19 +150,19 @@ int fm_dense_backward_f64(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int acti
 
 /*
  * Stochastic gradient descent step on one parameter array of n elements:
- *   plain (momentum == 0):  p -= lr * (g + l2 * p)
- *   with momentum:          v = momentum * v - lr * (g + l2 * p);  p += v
+ *   plain (momentum == 0):  p -= lr * (g + decay * p)
+ *   with momentum:          v = momentum * v - lr * (g + decay * p);  p += v
  *   n         number of elements (>= 0)
  *   lr        learning rate (>= 0)
- *   l2        weight-decay coefficient (>= 0; pass 0 for biases)
+ *   decay     per-step weight-decay coefficient (>= 0; pass 0 for biases)
  *   momentum  in [0, 1)
  *   g         gradient, n elements
  *   p         in/out: the parameters
  *   v         in/out: the velocity, n elements; may be NULL when momentum == 0
  */
-int fm_sgd_update_f32(ptrdiff_t n, float lr, float l2, float momentum,
+int fm_sgd_update_f32(ptrdiff_t n, float lr, float decay, float momentum,
                       const float *restrict g, float *restrict p, float *restrict v);
-int fm_sgd_update_f64(ptrdiff_t n, double lr, double l2, double momentum,
+int fm_sgd_update_f64(ptrdiff_t n, double lr, double decay, double momentum,
                       const double *restrict g, double *restrict p, double *restrict v);
 
 /*
@@ -176,89 +180,122 @@ int fm_cost_f32(ptrdiff_t m, ptrdiff_t n, int cost, const float *restrict A, ptr
 int fm_cost_f64(ptrdiff_t m, ptrdiff_t n, int cost, const double *restrict A, ptrdiff_t lda,
                 const double *restrict Y, ptrdiff_t ldy, double *out);
 
-/* The most layers fm_train_epoch takes. */
+/* The most layers a network may have. */
 #define FM_MAX_LAYERS 64
 
-/* What fm_train_epoch reports about the epoch it ran. */
+/* The element type of a network's arrays. */
+typedef enum fm_dtype { FM_FLOAT32 = 0, FM_FLOAT64 = 1 } fm_dtype;
+
+/*
+ * A network, as the whole-network kernels see it: the one description of its layers,
+ * filled once by the caller and passed by pointer.  Layer l (0-based) has sizes[l] inputs
+ * and sizes[l + 1] neurons.  Every array is contiguous and holds elements of `dtype`; the
+ * kernels of the other dtype refuse it (FM_ERR_DTYPE).
+ *   W[l]    weights, (sizes[l + 1], sizes[l]): row j holds the weights into neuron j
+ *   b[l]    biases, (sizes[l + 1])
+ *   vW[l], vb[l]  momentum velocities shaped as W[l] and b[l], or all NULL (no momentum)
+ * The inference kernels only read W and b.
+ */
+typedef struct fm_network {
+    int dtype;                            /* an fm_dtype */
+    ptrdiff_t n_layers;                   /* 1 .. FM_MAX_LAYERS */
+    ptrdiff_t sizes[FM_MAX_LAYERS + 1];   /* inputs first: sizes[0 .. n_layers] */
+    int output;                           /* the last layer's fm_activation (others: sigmoid) */
+    void *W[FM_MAX_LAYERS], *b[FM_MAX_LAYERS];
+    void *vW[FM_MAX_LAYERS], *vb[FM_MAX_LAYERS];
+} fm_network;
+
+/*
+ * One epoch of training, or a run of its mini-batches: the data, the visiting order, the
+ * rule.  Samples are visited in the order order[0], order[1], ... (or 0, 1, ... when order
+ * is NULL) and cut into mini-batches of `batch` (the last may be shorter); a call trains
+ * mini-batches first_batch .. first_batch + n_batches - 1 of that sequence, so an epoch may
+ * be run in several calls (the caller regains control between them) with the same result
+ * as in one, up to rounding.
+ *   cost          an fm_cost valid for the network's output (quadratic with sigmoid or
+ *                 identity, cross-entropy with sigmoid, log-likelihood with softmax)
+ *   n, batch      samples (>= 1) and mini-batch size (>= 1)
+ *   X, ldx        inputs, (n, sizes[0]), of the network's dtype
+ *   Y, ldy        targets, (n, sizes[n_layers])
+ *   order         n row indices, or NULL
+ *   sample_scale  n per-sample gradient weights (of the dtype, >= 0, indexed by row), or
+ *                 NULL for 1: a mini-batch's gradient is the mean over its samples of
+ *                 sample_scale[row] times the sample's gradient
+ *   lr, decay, momentum  as fm_sgd_update; decay is per step and applies to the weights only
+ *   first_batch, n_batches  the mini-batches to run (n_batches <= 0: to the epoch's end)
+ */
+typedef struct fm_epoch {
+    int cost;
+    ptrdiff_t n, batch;
+    const void *X;
+    ptrdiff_t ldx;
+    const void *Y;
+    ptrdiff_t ldy;
+    const long long *order;
+    const void *sample_scale;
+    double lr, decay, momentum;
+    ptrdiff_t first_batch, n_batches;
+} fm_epoch;
+
+/* What fm_train_epoch reports about the mini-batches it ran. */
 typedef struct fm_epoch_result {
     double cost_sum;            /* sum over samples of the cost, each mini-batch measured on
                                    its forward pass just before its update */
     long long correct;          /* samples predicted right on those forward passes */
-    long long failed_batch;     /* the first mini-batch whose cost was not finite (training
-                                   stopped before updating with it), or -1 */
+    long long failed_batch;     /* the first mini-batch (numbered within the epoch) whose cost
+                                   was not finite (training stopped before updating with it),
+                                   or -1 */
 } fm_epoch_result;
 
 /*
- * Elements of workspace (of the dtype) that fm_train_epoch needs for a network with
- * sizes[0..n_layers] and mini-batches of up to `batch` rows; 0 for invalid sizes or an
- * overflow.  Allocate it once per fit and reuse it for every epoch.
+ * Elements of workspace (of the network's dtype) that fm_train_epoch needs for mini-batches
+ * of up to `batch` rows; 0 for an invalid network or an overflow.  Allocate it once per fit
+ * and reuse it for every call.
  */
-size_t fm_train_workspace_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t batch);
-size_t fm_train_workspace_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t batch);
+size_t fm_train_workspace(const fm_network *net, ptrdiff_t batch);
 
 /*
- * One epoch of mini-batch stochastic gradient descent over n samples, in one call.
- *   n_layers, sizes   layers (>= 1) and their sizes, inputs first: sizes[0..n_layers]
- *   output            the last layer's fm_activation (the others are sigmoid)
- *   cost              an fm_cost valid for that output (quadratic with sigmoid or
- *                     identity, cross-entropy with sigmoid, log-likelihood with softmax)
- *   n, batch          samples (>= 1) and mini-batch size (>= 1; the last may be shorter)
- *   X, ldx            inputs, (n, sizes[0])
- *   Y, ldy            targets, (n, sizes[n_layers])
- *   order             n row indices giving the visiting order, or NULL for 0, 1, ...
- *   lr, l2, momentum  as fm_sgd_update; l2 decays the weights only
- *   W, b              per layer l: W[l] (sizes[l+1], sizes[l]) and b[l] (sizes[l+1]),
- *                     contiguous, updated in place
- *   vW, vb            per layer velocities shaped as W and b; NULL when momentum == 0
- *   work, work_len    workspace of at least fm_train_workspace_*() elements
- *   result            out: see fm_epoch_result
+ * Train the network on the mini-batches `epoch` names, in one call.
+ *   net            the network; W, b (and vW, vb when epoch->momentum != 0) are updated in place
+ *   epoch          the data and the rule, see fm_epoch
+ *   work, work_len workspace of at least fm_train_workspace(net, epoch->batch) elements
+ *   result         out: see fm_epoch_result
  * Every mini-batch runs forward, backward and the update in C, with the layer's error
  * products and the update fused into the matrix products' final pass.
  */
-int fm_train_epoch_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, int cost,
-                       ptrdiff_t n, ptrdiff_t batch, const float *X, ptrdiff_t ldx,
-                       const float *Y, ptrdiff_t ldy, const long long *order,
-                       float lr, float l2, float momentum,
-                       float *const *W, float *const *b, float *const *vW, float *const *vb,
-                       float *work, size_t work_len, fm_epoch_result *result);
-int fm_train_epoch_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, int cost,
-                       ptrdiff_t n, ptrdiff_t batch, const double *X, ptrdiff_t ldx,
-                       const double *Y, ptrdiff_t ldy, const long long *order,
-                       double lr, double l2, double momentum,
-                       double *const *W, double *const *b, double *const *vW, double *const *vb,
-                       double *work, size_t work_len, fm_epoch_result *result);
+int fm_train_epoch_f32(const fm_network *net, const fm_epoch *epoch, float *work,
+                       size_t work_len, fm_epoch_result *result);
+int fm_train_epoch_f64(const fm_network *net, const fm_epoch *epoch, double *work,
+                       size_t work_len, fm_epoch_result *result);
 
 /*
- * Elements of workspace (of the dtype) that fm_network_forward needs for a network with
- * sizes[0..n_layers] and m rows; 0 for a network without hidden layers, and for invalid
- * sizes or an overflow (check the sizes first to tell the two apart).
+ * Elements of workspace (of the network's dtype) that fm_network_forward needs for m rows;
+ * 0 for a network without hidden layers, and for an invalid network or an overflow (check
+ * the network first to tell the two apart).
  */
-size_t fm_forward_workspace_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m);
-size_t fm_forward_workspace_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, ptrdiff_t m);
+size_t fm_forward_workspace(const fm_network *net, ptrdiff_t m);
 
 /*
  * The whole network's forward pass (inference) in one call: out = the output layer's
  * activations for the m rows of X.  Rows go through every layer in blocks small enough
  * that a block's hidden activations stay in cache.
- *   n_layers, sizes, output   as fm_train_epoch
- *   m                         rows (>= 0; 1 is one sample)
- *   X, ldx                    inputs, (m, sizes[0]); every entry must be finite
- *   W, b                      per layer, as fm_train_epoch; only read
- *   out, ldo                  out: output activations, (m, sizes[n_layers])
- *   work, work_len            workspace of at least fm_forward_workspace_*() elements
- *                             (may be NULL when that is 0)
- *   bad                       out: -1, or when X holds a NaN or an infinity, the position
- *                             row * sizes[0] + column of the first one (FM_ERR_NONFINITE is
- *                             returned and out's contents are unspecified)
+ *   net             the network (only read)
+ *   m               rows (>= 0; 1 is one sample)
+ *   X, ldx          inputs, (m, sizes[0]); every entry must be finite
+ *   out, ldo        out: output activations, (m, sizes[n_layers])
+ *   work, work_len  workspace of at least fm_forward_workspace() elements (may be NULL
+ *                   when that is 0)
+ *   bad             out: -1; or, with FM_ERR_NONFINITE, the position row * sizes[0] + column
+ *                   of X's first NaN or infinity; or, with FM_ERR_OVERFLOW, the first row
+ *                   whose outputs are not finite (finite inputs too large for the network).
+ *                   After either error out's contents are unspecified.
  */
-int fm_network_forward_f32(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, ptrdiff_t m,
-                           const float *X, ptrdiff_t ldx, const float *const *W,
-                           const float *const *b, float *out, ptrdiff_t ldo,
-                           float *work, size_t work_len, ptrdiff_t *bad);
-int fm_network_forward_f64(ptrdiff_t n_layers, const ptrdiff_t *sizes, int output, ptrdiff_t m,
-                           const double *X, ptrdiff_t ldx, const double *const *W,
-                           const double *const *b, double *out, ptrdiff_t ldo,
-                           double *work, size_t work_len, ptrdiff_t *bad);
+int fm_network_forward_f32(const fm_network *net, ptrdiff_t m, const float *X, ptrdiff_t ldx,
+                           float *out, ptrdiff_t ldo, float *work, size_t work_len,
+                           ptrdiff_t *bad);
+int fm_network_forward_f64(const fm_network *net, ptrdiff_t m, const double *X, ptrdiff_t ldx,
+                           double *out, ptrdiff_t ldo, double *work, size_t work_len,
+                           ptrdiff_t *bad);
 
 #ifdef __cplusplus
 }

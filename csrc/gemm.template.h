@@ -9,6 +9,9 @@
  * Each thread computes its own slice of C (split along N or M) with its own packing
  * buffers, so the threads never wait on each other inside a product.
  */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 #define VL (FM_VEC_BYTES / (ptrdiff_t)sizeof(REAL))
 #define MR 6
@@ -39,7 +42,7 @@ typedef struct {
     ptrdiff_t lds;
     REAL *W, *V;            /* FM_EPI_SGD: parameters and velocities (or NULL), M x N */
     ptrdiff_t ldw;
-    REAL lr, l2, mu;
+    REAL lr, decay, mu;
 } FM_T(epilogue);
 
 static inline FM_T(epilogue) FM_T(epilogue_at)(FM_T(epilogue) e, ptrdiff_t i0, ptrdiff_t j0)
@@ -200,7 +203,7 @@ static void FM_T(finish_tile)(const FM_T(epilogue) *e, const REAL *restrict ct, 
             /* the previous layer's error: (D W)_ij * s_ij (1 - s_ij) */
             const REAL *s = e->S + ii * e->lds;
 #pragma omp simd
-            for (ptrdiff_t jj = 0; jj < nr; jj++) c[jj] = row[jj] * s[jj] * ((REAL)1 - s[jj]);
+            for (ptrdiff_t jj = 0; jj < nr; jj++) c[jj] = row[jj] * FM_T(sigmoid_slope)(s[jj]);
             break;
         }
         default: { /* FM_EPI_SGD: the gradient is row * scale */
@@ -209,11 +212,11 @@ static void FM_T(finish_tile)(const FM_T(epilogue) *e, const REAL *restrict ct, 
                 REAL *v = e->V + ii * e->ldw;
 #pragma omp simd
                 for (ptrdiff_t jj = 0; jj < nr; jj++)
-                    FM_T(sgd_rule)(row[jj] * e->scale, w + jj, v + jj, e->lr, e->l2, e->mu);
+                    FM_T(sgd_rule)(row[jj] * e->scale, w + jj, v + jj, e->lr, e->decay, e->mu);
             } else {
 #pragma omp simd
                 for (ptrdiff_t jj = 0; jj < nr; jj++)
-                    FM_T(sgd_rule)(row[jj] * e->scale, w + jj, NULL, e->lr, e->l2, 0);
+                    FM_T(sgd_rule)(row[jj] * e->scale, w + jj, NULL, e->lr, e->decay, 0);
             }
             break;
         }

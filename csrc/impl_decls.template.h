@@ -1,4 +1,7 @@
 /* Prototypes of one instruction-set path's kernels (see impl.templates.h). */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 int FM_I(fm_exp)(ptrdiff_t n, const REAL *x, REAL *y);
 int FM_I(fm_sigmoid)(ptrdiff_t n, const REAL *z, REAL *a);
 int FM_I(fm_dense_forward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int activation,
@@ -9,16 +12,11 @@ int FM_I(fm_dense_backward)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, int ac
                             ptrdiff_t ldw, const REAL *restrict A, ptrdiff_t lda,
                             const REAL *restrict G, ptrdiff_t ldg, REAL *restrict D, ptrdiff_t ldd,
                             REAL *restrict dW, REAL *restrict db, REAL *restrict dX, ptrdiff_t lddx);
-int FM_I(fm_sgd_update)(ptrdiff_t n, REAL lr, REAL l2, REAL momentum, const REAL *restrict g,
+int FM_I(fm_sgd_update)(ptrdiff_t n, REAL lr, REAL decay, REAL momentum, const REAL *restrict g,
                         REAL *restrict p, REAL *restrict v);
 int FM_I(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, ptrdiff_t lda,
                   const REAL *restrict Y, ptrdiff_t ldy, double *out);
-int FM_I(fm_train_epoch)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int cost, ptrdiff_t n,
-                         ptrdiff_t batch, const REAL *X, ptrdiff_t ldx, const REAL *Y,
-                         ptrdiff_t ldy, const long long *order, REAL lr, REAL l2, REAL momentum,
-                         REAL *const *W, REAL *const *b, REAL *const *vW, REAL *const *vb,
-                         REAL *work, size_t work_len, fm_epoch_result *result);
-int FM_I(fm_network_forward)(ptrdiff_t L, const ptrdiff_t *sizes, int output, ptrdiff_t m,
-                             const REAL *X, ptrdiff_t ldx, const REAL *const *W,
-                             const REAL *const *b, REAL *out, ptrdiff_t ldo,
-                             REAL *work, size_t work_len, ptrdiff_t *bad);
+int FM_I(fm_train_epoch)(const fm_network *net, const fm_epoch *epoch, REAL *work,
+                         fm_epoch_result *result);
+int FM_I(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
+                             REAL *out, ptrdiff_t ldo, REAL *work, ptrdiff_t *bad);

@@ -2,8 +2,12 @@
  * The whole network's forward pass for inference, block of rows by block of rows:
  *   A_0 = X,  A_l = act(A_{l-1} W_l^T + b_l)  for l = 1..L,  out = A_L.
  * Each block's inputs are checked to be finite just before they are used, while they
- * are in cache, so the check costs no extra pass over memory.
+ * are in cache, so the check costs no extra pass over memory; the outputs are checked
+ * the same way (finite inputs can still overflow inside the network).
  */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 /* The position row * n + column of the first NaN or infinity of the m x n matrix X, or -1. */
 static ptrdiff_t FM_T(first_nonfinite)(ptrdiff_t m, ptrdiff_t n, const REAL *X, ptrdiff_t ldx)
@@ -22,12 +26,12 @@ static ptrdiff_t FM_T(first_nonfinite)(ptrdiff_t m, ptrdiff_t n, const REAL *X, 
     return -1;
 }
 
-int FM_I(fm_network_forward)(ptrdiff_t L, const ptrdiff_t *sizes, int output, ptrdiff_t m,
-                             const REAL *X, ptrdiff_t ldx, const REAL *const *W,
-                             const REAL *const *b, REAL *out, ptrdiff_t ldo,
-                             REAL *work, size_t work_len, ptrdiff_t *bad)
+int FM_I(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
+                             REAL *out, ptrdiff_t ldo, REAL *work, ptrdiff_t *bad)
 {
-    (void)work_len; /* checked by the public wrapper */
+    const ptrdiff_t L = net->n_layers, *sizes = net->sizes;
+    FM_T(params) p;
+    FM_T(params_of)(net, 0, &p);
     REAL *hidden[2];
     FM_T(forward_lay_out)(L, sizes, m, work, hidden);
     *bad = -1;
@@ -43,10 +47,18 @@ int FM_I(fm_network_forward)(ptrdiff_t L, const ptrdiff_t *sizes, int output, pt
         for (ptrdiff_t l = 1; l <= L; l++) {
             REAL *dest = l == L ? out + start * ldo : hidden[l % 2];
             ptrdiff_t ldd = l == L ? ldo : sizes[l];
-            int status = FM_T(forward)(rows, sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
-                                       a, lda, W[l - 1], sizes[l - 1], b[l - 1], dest, ldd);
+            int status = FM_T(forward)(rows, sizes[l - 1], sizes[l],
+                                       l == L ? net->output : FM_SIGMOID, a, lda, p.W[l - 1],
+                                       sizes[l - 1], p.b[l - 1], dest, ldd);
             if (status != FM_OK) return status;
             a = dest, lda = ldd;
+        }
+        /* finite inputs can still overflow inside (1e308 times a weight): say so, never
+           hand back a NaN as if it were an answer */
+        where = FM_T(first_nonfinite)(rows, sizes[L], out + start * ldo, ldo);
+        if (where >= 0) {
+            *bad = start + where / sizes[L];
+            return FM_ERR_OVERFLOW;
         }
     }
     return FM_OK;

@@ -9,21 +9,24 @@
  * W_l and A_{l-1}(i + 1).  So the updates run first layer first, each fused with that
  * layer's forward pass for the next sample, and W_l is streamed once per step:
  *
- *   for each row j of W_l:   w_j -= lr (d_j a_{l-1}(i) + l2 w_j)        (or via momentum)
+ *   for each row j of W_l:   w_j -= lr (d_j a_{l-1}(i) + decay w_j)        (or via momentum)
  *                            z_j  = w_j . a_{l-1}(i + 1) + b_j            b_j updated first
  *
  * The results are those of fm_train_epoch's general path (to rounding).
  */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 #define FM_LANES ((ptrdiff_t)(FM_VEC_BYTES / sizeof(REAL)))
 
-/* Update row w (n elements) with the gradient d a + l2 w, through the velocity v when
+/* Update row w (n elements) with the gradient d a + decay w, through the velocity v when
    with_v, and return the updated row's dot product with a_next when with_next (else 0).
    Always inlined with constant flags, so that each combination gets a loop of its own. */
 static inline __attribute__((always_inline)) REAL
 FM_T(update_row_dot)(const int with_v, const int with_next, ptrdiff_t n, REAL d,
                      const REAL *restrict a, const REAL *restrict a_next, REAL *restrict w,
-                     REAL *restrict v, REAL lr, REAL l2, REAL mu)
+                     REAL *restrict v, REAL lr, REAL decay, REAL mu)
 {
     /* four vector accumulators: independent chains of multiply-adds hide their latency */
     FM_T(vec) acc[4] = {{0}};
@@ -33,13 +36,13 @@ FM_T(update_row_dot)(const int with_v, const int with_next, ptrdiff_t n, REAL d,
         for (int u = 0; u < 4; u++) {
             const ptrdiff_t o = k + u * FM_LANES;
             const FM_T(vec) wv = FM_T(sgd_vector)(d * *(const FM_T(uvec) *)(a + o), w + o,
-                                                  with_v ? v + o : NULL, lr, l2, mu);
+                                                  with_v ? v + o : NULL, lr, decay, mu);
             if (with_next) acc[u] += wv * *(const FM_T(uvec) *)(a_next + o);
         }
     }
     REAL sum = 0;
     for (; k < n; k++) {
-        FM_T(sgd_rule)(d * a[k], w + k, with_v ? v + k : NULL, lr, l2, mu);
+        FM_T(sgd_rule)(d * a[k], w + k, with_v ? v + k : NULL, lr, decay, mu);
         if (with_next) sum += w[k] * a_next[k];
     }
     FM_T(vec) total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
@@ -53,13 +56,13 @@ FM_T(update_row_dot)(const int with_v, const int with_next, ptrdiff_t n, REAL d,
 static void FM_T(update_and_forward)(ptrdiff_t n_prev, ptrdiff_t n, int activation,
                                      const REAL *d, const REAL *a, const REAL *a_next,
                                      REAL *W, REAL *V, REAL *b, REAL *vb,
-                                     REAL lr, REAL l2, REAL mu, REAL *a_out)
+                                     REAL lr, REAL decay, REAL mu, REAL *a_out)
 {
     FM_T(sgd_step)(n, lr, 0, mu, d, b, vb);
 #define FM_ROWS(with_v, with_next)                                                         \
     for (ptrdiff_t j = 0; j < n; j++) {                                                    \
         REAL z = FM_T(update_row_dot)(with_v, with_next, n_prev, d[j], a, a_next,           \
-                                      W + j * n_prev, with_v ? V + j * n_prev : NULL, lr, l2, mu); \
+                                      W + j * n_prev, with_v ? V + j * n_prev : NULL, lr, decay, mu); \
         if (with_next) a_out[j] = z + b[j];                                                \
     }
     if (V && a_next) FM_ROWS(1, 1)
@@ -70,45 +73,42 @@ static void FM_T(update_and_forward)(ptrdiff_t n_prev, ptrdiff_t n, int activati
     if (a_next) FM_T(activate_rows)(activation, 1, n, a_out, n);
 }
 
-/* fm_train_epoch with batch == 1; the arguments are as there. */
-static int FM_T(train_online)(ptrdiff_t L, const ptrdiff_t *sizes, int output, int cost,
-                              ptrdiff_t n, const REAL *X, ptrdiff_t ldx, const REAL *Y,
-                              ptrdiff_t ldy, const long long *order, REAL lr, REAL l2,
-                              REAL momentum, REAL *const *W, REAL *const *b,
-                              REAL *const *vW, REAL *const *vb, FM_T(layout) *lay,
-                              fm_epoch_result *result)
+/* fm_train_epoch with batch == 1, over rows [r->start, r->end) of the visiting order. */
+static int FM_T(train_online)(FM_T(run) *r, fm_epoch_result *result)
 {
-    const int apply_output_derivative = cost == FM_QUADRATIC && output == FM_SIGMOID;
-    REAL **A = lay->A, **A_next = lay->A_next;
+    const fm_epoch *ep = r->ep;
+    const ptrdiff_t L = r->L, *sizes = r->sizes;
+    REAL **A = r->lay.A, **A_next = r->lay.A_next, **D = r->lay.D;
+    REAL *const *W = r->p.W, *const *b = r->p.b;
     /* the first sample's forward pass; every later one is fused into the previous step */
-    const REAL *x = X + fm_row(order, 0) * ldx;
+    const REAL *x = r->X + fm_row(ep->order, r->start) * ep->ldx;
     for (ptrdiff_t l = 1; l <= L; l++) {
-        int status = FM_T(forward)(1, sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
+        int status = FM_T(forward)(1, sizes[l - 1], sizes[l], l == L ? r->output : FM_SIGMOID,
                                    l > 1 ? A[l - 1] : x, sizes[l - 1], W[l - 1], sizes[l - 1],
                                    b[l - 1], A[l], sizes[l]);
         if (status != FM_OK) return status;
     }
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const REAL *y = Y + fm_row(order, i) * ldy;
-        const REAL *x_next = i + 1 < n ? X + fm_row(order, i + 1) * ldx : NULL;
-        if (!FM_T(record_batch)(1, sizes[L], cost, A[L], y, ldy, result)) {
+    for (ptrdiff_t i = r->start; i < r->end; i++) {
+        const REAL *y = r->Y + fm_row(ep->order, i) * ep->ldy;
+        const REAL *x_next = i + 1 < r->end ? r->X + fm_row(ep->order, i + 1) * ep->ldx : NULL;
+        if (!FM_T(record_batch)(1, sizes[L], ep->cost, A[L], y, ep->ldy, result)) {
             result->failed_batch = i;
             return FM_OK;
         }
         /* every layer's error, with the weights as they are */
-        FM_T(output_error)(1, sizes[L], apply_output_derivative, A[L], y, ldy, lay->D[L]);
+        FM_T(output_error)(r, 1, i, A[L], y, ep->ldy, D[L]);
         for (ptrdiff_t l = L; l > 1; l--) {
-            int status = FM_T(backprop_error)(1, sizes[l - 1], sizes[l], lay->D[l], W[l - 1],
-                                              A[l - 1], lay->D[l - 1]);
+            int status = FM_T(backprop_error)(1, sizes[l - 1], sizes[l], D[l], W[l - 1],
+                                              A[l - 1], D[l - 1]);
             if (status != FM_OK) return status;
         }
         /* the updates, first layer first, each with the next sample's pass through it */
         for (ptrdiff_t l = 1; l <= L; l++)
-            FM_T(update_and_forward)(sizes[l - 1], sizes[l], l == L ? output : FM_SIGMOID,
-                                     lay->D[l], l > 1 ? A[l - 1] : x,
+            FM_T(update_and_forward)(sizes[l - 1], sizes[l], l == L ? r->output : FM_SIGMOID,
+                                     D[l], l > 1 ? A[l - 1] : x,
                                      x_next ? (l > 1 ? A_next[l - 1] : x_next) : NULL,
-                                     W[l - 1], vW ? vW[l - 1] : NULL, b[l - 1],
-                                     vb ? vb[l - 1] : NULL, lr, l2, momentum, A_next[l]);
+                                     W[l - 1], r->p.vW[l - 1], b[l - 1], r->p.vb[l - 1],
+                                     r->lr, r->decay, r->mu, A_next[l]);
         for (ptrdiff_t l = 1; l <= L; l++) {
             REAL *swap = A[l];
             A[l] = A_next[l], A_next[l] = swap;

@@ -40,6 +40,7 @@ static struct {
           .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
 static atomic_int configured_threads; /* 0: not yet read from the environment */
+static _Thread_local int local_threads; /* the calling thread's override, 0 for none */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void before_fork(void) { pthread_mutex_lock(&pool.run_lock); }
@@ -71,6 +72,7 @@ static int available_cpus(void)
 
 int fm_get_num_threads(void)
 {
+    if (local_threads > 0) return local_threads;
     int n = atomic_load(&configured_threads);
     if (n > 0) return n;
     const char *env = getenv("FASTMLP_NUM_THREADS");
@@ -85,6 +87,13 @@ int fm_set_num_threads(int n)
 {
     if (n < 1 || n > FM_MAX_THREADS) return FM_ERR_VALUE;
     atomic_store(&configured_threads, n);
+    return FM_OK;
+}
+
+int fm_set_local_num_threads(int n)
+{
+    if (n < 0 || n > FM_MAX_THREADS) return FM_ERR_VALUE;
+    local_threads = n;
     return FM_OK;
 }
 

@@ -11,6 +11,9 @@
  * (clamping keeps n small enough for the two factors, and the product overflows);
  * NaN propagates.  tests/test_kernels.py::test_exp_error_bound measures the error.
  */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 #ifndef FM_VEXP_CONSTANTS
 #define FM_VEXP_CONSTANTS

@@ -1,5 +1,8 @@
 /* The layout of fm_train_epoch's workspace: per-layer activations and errors for one
    mini-batch, each block rounded up to 64 bytes. */
+#ifndef REAL
+#error "a template: include it through instantiate.h (see csrc/README.md)"
+#endif
 
 static size_t FM_T(round_up)(size_t n)
 {

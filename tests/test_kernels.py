@@ -4,11 +4,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 from fastmlp import _kernels, reference
+from fastmlp._metrics import count_correct
 from helpers import DTYPES, assert_close, lists, random_array
 
-ACT = {"sigmoid": _kernels.SIGMOID, "identity": _kernels.IDENTITY, "softmax": _kernels.SOFTMAX}
-COST = {"quadratic": _kernels.QUADRATIC, "cross_entropy": _kernels.CROSS_ENTROPY,
-        "log_likelihood": _kernels.LOG_LIKELIHOOD}
+ACT, COST = _kernels.ACTIVATIONS, _kernels.COSTS
 
 # Batch rows, inputs, neurons: m = 1 (matrix-vector), single inputs and neurons, odd sizes.
 sizes = st.integers(1, 9) | st.sampled_from([1, 13, 31, 64])
@@ -162,21 +161,21 @@ def test_dense_backward_refuses_softmax(dtype):
 # --- SGD update ----------------------------------------------------------------------------
 
 @given(n=st.integers(0, 100), seed=seeds, dtype=dtypes,
-       lr=st.sampled_from([0.0, 0.1, 3.0]), l2=st.sampled_from([0.0, 1e-3]),
+       lr=st.sampled_from([0.0, 0.1, 3.0]), decay=st.sampled_from([0.0, 1e-3]),
        momentum=st.sampled_from([0.0, 0.5, 0.9]))
-def test_sgd_update_matches_reference(n, seed, dtype, lr, l2, momentum):
+def test_sgd_update_matches_reference(n, seed, dtype, lr, decay, momentum):
     rng = np.random.default_rng(seed)
     g, p, v = (random_array(rng, n, dtype) for _ in range(3))
     ref_p, ref_v = lists(p), lists(v)
-    reference.sgd_update(ref_p, lists(g), float(dtype(lr)), float(dtype(l2)),
+    reference.sgd_update(ref_p, lists(g), float(dtype(lr)), float(dtype(decay)),
                          float(dtype(momentum)), ref_v)
-    _kernels.sgd_update(g, p, v if momentum else None, lr=lr, l2=l2, momentum=momentum)
+    _kernels.sgd_update(g, p, v if momentum else None, lr=lr, decay=decay, momentum=momentum)
     assert_close(p, ref_p, dtype, "sgd_update p")
     if momentum:
         assert_close(v, ref_v, dtype, "sgd_update v")
 
 
-@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(l2=-0.1), dict(momentum=1.0),
+@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(decay=-0.1), dict(momentum=1.0),
                                     dict(lr=float("nan"))])
 def test_sgd_update_refuses_bad_scalars(kwargs):
     g, p = np.ones(3), np.ones(3)
@@ -258,18 +257,21 @@ def check_train_epoch(sizes, dtype, batch, momentum, ordered, cost, output):
     lr = 0.1 if output == "identity" else 0.8
     l2 = 0.01
     velocities = [[0.0] * len(r) for w, v in zip(ref_W, ref_b) for r in w + [v]]
-    ref_cost = 0.0
+    ref_cost, ref_correct = 0.0, 0
     for start in range(0, 23, batch):
         picked = rows[start:start + batch]
         out = reference.feedforward(ref_W, ref_b, lists(X[picked]), output)[-1]
         ref_cost += reference.cost(out, lists(Y[picked]), cost) * len(picked)
+        ref_correct += count_correct(np.array(out), Y[picked])
         reference.train_step(ref_W, ref_b, lists(X[picked]), lists(Y[picked]), lr, cost=cost,
-                             output=output, l2=l2, momentum=momentum, velocities=velocities)
-    work = np.empty(_kernels.train_workspace_size(W, batch), dtype=dtype)
-    vW, vb = ([np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]) if momentum else ([], [])
+                             output=output, decay=l2, momentum=momentum, velocities=velocities)
+    vW, vb = ([np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]) if momentum else (None, None)
+    arrays = _kernels.NetworkArrays(W, b, vW, vb, output=output, writable=True)
+    work = np.empty(_kernels.train_workspace_size(arrays, batch), dtype=dtype)
     cost_sum, correct, failed = _kernels.train_epoch(
-        W, b, vW, vb, X, Y, order, batch, ACT[output], COST[cost], lr, l2, momentum, work)
-    assert failed is None and 0 <= correct <= 23
+        arrays, X, Y, order, None, batch, cost, lr, l2, momentum, work)
+    assert failed is None
+    assert correct == ref_correct
     assert_close(cost_sum, ref_cost, dtype, "cost", trained=True)
     for l in range(len(W)):
         assert_close(W[l], ref_W[l], dtype, f"W[{l}]", trained=True)
@@ -282,45 +284,168 @@ def test_train_epoch_stops_at_a_non_finite_cost(batch):
     X = np.ones((6, 3))
     Y = np.zeros((6, 2))
     Y[4, 0] = np.inf  # the third mini-batch of two, the fifth of one
-    work = np.empty(_kernels.train_workspace_size(W, batch))
+    arrays = _kernels.NetworkArrays(W, b, writable=True)
+    work = np.empty(_kernels.train_workspace_size(arrays, batch))
     cost_sum, correct, failed = _kernels.train_epoch(
-        W, b, [], [], X, Y, None, batch, _kernels.SIGMOID, _kernels.QUADRATIC, 0.1, 0.0, 0.0, work)
-    assert failed == 4 // batch and np.isfinite(cost_sum)
+        arrays, X, Y, None, None, batch, "quadratic", 0.1, 0.0, 0.0, work)
+    # the epoch stops before updating with the bad mini-batch; the earlier ones count
+    ref = reference.feedforward([lists(np.ones((2, 3)))], [[0.0, 0.0]], lists(X[:1]))[-1]
+    assert failed == 4 // batch and cost_sum > 0 and np.isfinite(cost_sum)
+    assert correct <= 4 and not np.array_equal(W[0], np.ones((2, 3))) and ref[0][0] > 0.5
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch,momentum", [(1, 0.0), (3, 0.5), (20, 0.0), (2, 0.7)])
+def test_an_epoch_in_chunks_equals_the_epoch_in_one_call(batch, momentum, dtype):
+    """Python regains control between chunks of mini-batches; the chunks train the same
+    network as one call (to rounding: batch 1 fuses a step with the next sample's forward
+    pass, which a chunk's end cuts)."""
+    rng = np.random.default_rng(batch)
+    sizes = [30, 17, 4]
+    X = rng.random((41, 30)).astype(dtype)
+    Y = np.eye(4, dtype=dtype)[rng.integers(0, 4, 41)]
+    order = rng.permutation(41)
+    W = [random_array(rng, (o, i), dtype) for i, o in zip(sizes[:-1], sizes[1:])]
+    b = [random_array(rng, o, dtype) for o in sizes[1:]]
+    results = []
+    for chunk in (0, 1, 4):
+        Wc, bc = [w.copy() for w in W], [v.copy() for v in b]
+        vs = ([np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]) if momentum else (None, None)
+        arrays = _kernels.NetworkArrays(Wc, bc, *vs, writable=True)
+        work = np.empty(_kernels.train_workspace_size(arrays, batch), dtype=dtype)
+        batches = -(-41 // batch)
+        total_cost, total_correct = 0.0, 0
+        for first in range(0, batches, chunk or batches):
+            c, k, failed = _kernels.train_epoch(arrays, X, Y, order, None, batch, "quadratic",
+                                                0.5, 0.001, momentum, work, first, chunk)
+            assert failed is None
+            total_cost += c
+            total_correct += k
+        results.append((Wc, bc, total_cost, total_correct))
+    for Wc, bc, total_cost, total_correct in results[1:]:
+        for l in range(2):
+            assert_close(Wc[l], results[0][0][l], dtype, f"W[{l}]", trained=True)
+            assert_close(bc[l], results[0][1][l], dtype, f"b[{l}]", trained=True)
+        assert_close(total_cost, results[0][2], dtype, "cost", trained=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", [1, 4, 40])
+def test_sample_scale_weighs_each_gradient(batch, dtype):
+    """A scale of 2 on a sample counts it twice: with the whole data in one mini-batch,
+    scales (2, 1, 1, ...) over n samples train as the data with that sample repeated, whose
+    mini-batch has n + 1 rows; and a scale of 0 drops a sample."""
+    rng = np.random.default_rng(7)
+    n, sizes = 39, [6, 5, 3]
+    X = rng.random((n, 6)).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, n)]
+    W = [random_array(rng, (o, i), dtype) for i, o in zip(sizes[:-1], sizes[1:])]
+    b = [random_array(rng, o, dtype) for o in sizes[1:]]
+
+    def train(X, Y, scale, batch):
+        Wc, bc = [w.copy() for w in W], [v.copy() for v in b]
+        arrays = _kernels.NetworkArrays(Wc, bc, writable=True)
+        work = np.empty(_kernels.train_workspace_size(arrays, batch), dtype=dtype)
+        _kernels.train_epoch(arrays, X, Y, None, scale, batch, "cross_entropy", 0.9, 0.0, 0.0, work)
+        return Wc + bc
+
+    if batch == 40:  # the whole data set in one step
+        scale = np.ones(n, dtype=dtype)
+        scale[0] = 2
+        scale *= n / scale.sum()
+        weighted = train(X, Y, scale, n)
+        repeated = train(np.vstack([X[:1], X]), np.vstack([Y[:1], Y]), None, n + 1)
+    else:  # a zero scale drops a sample from the gradient, not from the mini-batch count
+        scale = np.ones(n, dtype=dtype)
+        scale[1::2] = 0
+        weighted = train(X, Y, scale, batch)
+        ref_W, ref_b = [lists(w) for w in W], [lists(v) for v in b]
+        for start in range(0, n, batch):
+            rows = [i for i in range(start, min(start + batch, n)) if i % 2 == 0]
+            m = min(start + batch, n) - start
+            if rows:  # the reference averages over its own rows: rescale the rate to 1/m
+                reference.train_step(ref_W, ref_b, lists(X[rows]), lists(Y[rows]),
+                                     0.9 * len(rows) / m, cost="cross_entropy")
+        repeated = [np.array(a) for a in ref_W + ref_b]
+    for got, want in zip(weighted, repeated):
+        assert_close(got, want, dtype, "weighted training", trained=True)
+
+
+def test_network_arrays_checks_every_shape():
+    W, b = [np.ones((4, 3)), np.ones((2, 4))], [np.zeros(4), np.zeros(2)]
+    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(2, 5\), expected \(2, 4\)"):
+        _kernels.NetworkArrays([W[0], np.ones((2, 5))], b)
+    with pytest.raises(ValueError, match=r"biases\[0\] has shape \(3,\), expected \(4,\)"):
+        _kernels.NetworkArrays(W, [np.zeros(3), b[1]])
+    with pytest.raises(ValueError, match="2 weight matrices need 2 bias vectors, got 1"):
+        _kernels.NetworkArrays(W, b[:1])
+    with pytest.raises(ValueError, match="1 to 64 layers, got 0"):
+        _kernels.NetworkArrays([], [])
+    with pytest.raises(ValueError, match="2 layers need 2 velocities each"):
+        _kernels.NetworkArrays(W, b, [np.zeros((4, 3))], [np.zeros(4)])
+    with pytest.raises(ValueError, match=r"vweights\[0\] has shape \(1, 1\), expected \(4, 3\)"):
+        _kernels.NetworkArrays(W, b, [np.zeros((1, 1)), np.zeros((2, 4))], b)
+    with pytest.raises(ValueError, match=r"weights\[1\] has dtype float32, expected float64"):
+        _kernels.NetworkArrays([W[0], W[1].astype(np.float32)], b)
+    with pytest.raises(ValueError, match=r"weights\[0\] must be C-contiguous"):
+        _kernels.NetworkArrays([np.asfortranarray(np.ones((4, 3))), W[1]], b)
+    with pytest.raises(TypeError, match=r"biases\[1\] must be a NumPy array, got list"):
+        _kernels.NetworkArrays(W, [b[0], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="read-only"):
+        frozen = np.ones((4, 3))
+        frozen.flags.writeable = False
+        _kernels.NetworkArrays([frozen, W[1]], b, writable=True)
+    with pytest.raises(ValueError, match="output='tanh' is not one of"):
+        _kernels.NetworkArrays(W, b, output="tanh")
+    arrays = _kernels.NetworkArrays(W, b)
+    assert arrays.sizes == (3, 4, 2) and arrays.dtype == np.float64
 
 
 def test_train_epoch_refuses_bad_arguments():
     W, b = [np.ones((2, 3))], [np.zeros(2)]
     X, Y = np.ones((4, 3)), np.zeros((4, 2))
-    work = np.empty(_kernels.train_workspace_size(W, 2))
-    args = dict(output=_kernels.SIGMOID, cost=_kernels.QUADRATIC, lr=0.1, l2=0.0, momentum=0.0)
+    arrays = _kernels.NetworkArrays(W, b, writable=True)
+    work = np.empty(_kernels.train_workspace_size(arrays, 2))
+    args = dict(cost="quadratic", lr=0.1, decay=0.0, momentum=0.0)
 
-    def run(order=None, batch=2, work=work, **changes):
+    def run(order=None, batch=2, work=work, arrays=arrays, Y=Y, scale=None, **changes):
         a = {**args, **changes}
-        return _kernels.train_epoch(W, b, [], [], X, Y, order, batch, a["output"], a["cost"],
-                                    a["lr"], a["l2"], a["momentum"], work)
+        return _kernels.train_epoch(arrays, X, Y, order, scale, batch, a["cost"], a["lr"],
+                                    a["decay"], a["momentum"], work)
 
     with pytest.raises(_kernels.KernelError, match="out of range"):
         run(order=np.array([0, 1, 2, 9]))
+    with pytest.raises(_kernels.KernelError, match="out of range"):
+        run(scale=np.array([1.0, -1.0, 1.0, 1.0]))
     with pytest.raises(_kernels.KernelError, match="unknown cost"):
-        run(cost=_kernels.CROSS_ENTROPY, output=_kernels.IDENTITY)
-    with pytest.raises(_kernels.KernelError, match="size"):
+        run(cost="cross_entropy", arrays=_kernels.NetworkArrays(W, b, output="identity", writable=True))
+    with pytest.raises(ValueError, match="cost='hinge' is not one of"):
+        run(cost="hinge")
+    with pytest.raises(ValueError, match="work has 3 elements"):
         run(work=work[:3])
-    with pytest.raises(_kernels.KernelError, match="NULL"):
-        run(momentum=0.5)  # momentum without velocities
+    with pytest.raises(ValueError, match="momentum=0.5 needs velocities"):
+        run(momentum=0.5)
     with pytest.raises(ValueError, match=r"Y has shape \(4, 3\), expected \(4, 2\)"):
-        _kernels.train_epoch(W, b, [], [], X, np.zeros((4, 3)), None, 2, 0, 0, 0.1, 0.0, 0.0, work)
+        run(Y=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="writable=True"):
+        run(arrays=_kernels.NetworkArrays(W, b))
+    with pytest.raises(ValueError, match="X has dtype float32, the network's arrays are float64"):
+        _kernels.train_epoch(arrays, X.astype(np.float32), Y.astype(np.float32), None, None, 2,
+                             "quadratic", 0.1, 0.0, 0.0, work.astype(np.float32))
     np.testing.assert_array_equal(W[0], 1.0)  # nothing was touched
 
 
 def test_train_workspace_size_grows_with_the_batch():
-    W = [np.zeros((30, 784)), np.zeros((10, 30))]
-    small, large = (_kernels.train_workspace_size(W, m) for m in (10, 100))
+    arrays = _kernels.NetworkArrays([np.zeros((30, 784)), np.zeros((10, 30))], [np.zeros(30), np.zeros(10)])
+    small, large = (_kernels.train_workspace_size(arrays, m) for m in (10, 100))
     # a mini-batch's targets, and activations and errors of each layer; the inputs of a
     # batch of up to 16 are read where they lie, a larger batch's are gathered
     assert 10 * (10 + 2 * 30 + 2 * 10) <= small < 10 * 784
     assert large >= 100 * (784 + 10 + 2 * 30 + 2 * 10)
     # beyond one K block of the product, the weight gradient needs a buffer of its own
-    assert _kernels.train_workspace_size(W, 300) >= 300 * (784 + 10 + 2 * 40) + 30 * 784
+    assert _kernels.train_workspace_size(arrays, 300) >= 300 * (784 + 10 + 2 * 40) + 30 * 784
+    with pytest.raises(ValueError, match="batch must be >= 1, got 0"):
+        _kernels.train_workspace_size(arrays, 0)
 
 
 # --- the whole network's forward pass ---------------------------------------------------------
@@ -346,7 +471,7 @@ def test_network_forward_matches_reference(sizes, m, output, dtype):
     sizes = sizes + [6] if len(sizes) == 1 else sizes
     X, W, b = network_arrays(m, sizes, m, dtype)
     out = np.full((m, sizes[-1]), np.nan, dtype=dtype)
-    assert _kernels.network_forward(W, b, X, out, ACT[output]) is None
+    assert _kernels.network_forward(_kernels.NetworkArrays(W, b, output=output), X, out) is None
     ref = reference.feedforward([lists(w) for w in W], [lists(v) for v in b], lists(X), output)[-1]
     assert_close(out, ref, dtype, f"network_forward {sizes} m={m} {output}")
 
@@ -360,21 +485,31 @@ def test_network_forward_finds_the_first_non_finite_input(where, bad, dtype):
     X[where] = bad
     X[1250, 2] = np.nan  # a later one is not the one reported
     out = np.empty((1300, 3), dtype=dtype)
-    assert _kernels.network_forward(W, b, X, out) == where
+    assert _kernels.network_forward(_kernels.NetworkArrays(W, b), X, out) == where
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_network_forward_reports_outputs_that_overflow(dtype):
+    """Finite inputs too large for the network: an error naming the row, never a NaN."""
+    X, W, b = network_arrays(0, [3, 2], 6, dtype)
+    W[0][:] = 1
+    X[4] = [np.finfo(dtype).max, np.finfo(dtype).max, 0]  # max + max overflows to inf
+    out = np.empty((6, 2), dtype=dtype)
+    with pytest.raises(FloatingPointError, match="outputs for row 4 are not finite"):
+        _kernels.network_forward(_kernels.NetworkArrays(W, b, output="identity"), X, out)
 
 
 def test_network_forward_checks_its_arguments():
     X, W, b = network_arrays(0, [4, 3, 2], 5, np.float64)
+    arrays = _kernels.NetworkArrays(W, b)
     with pytest.raises(ValueError, match=r"out has shape \(5, 3\), expected \(5, 2\)"):
-        _kernels.network_forward(W, b, X, np.empty((5, 3)))
-    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(2, 4\), expected \(2, 3\)"):
-        _kernels.network_forward([W[0], np.zeros((2, 4))], b, X, np.empty((5, 2)))
-    with pytest.raises(ValueError, match="2 weight matrices and 1 bias vectors"):
-        _kernels.network_forward(W, b[:1], X, np.empty((5, 2)))
-    with pytest.raises(_kernels.KernelError, match="activation"):
-        _kernels.network_forward(W, b, X, np.empty((5, 2)), 7)
+        _kernels.network_forward(arrays, X, np.empty((5, 3)))
+    with pytest.raises(ValueError, match=r"X has shape \(5, 3\), expected \(5, 4\)"):
+        _kernels.network_forward(arrays, X[:, :3].copy(), np.empty((5, 2)))
+    with pytest.raises(ValueError, match="X has dtype float32"):
+        _kernels.network_forward(arrays, X.astype(np.float32), np.empty((5, 2), np.float32))
     empty = np.empty((0, 2))
-    assert _kernels.network_forward(W, b, X[:0], empty) is None
+    assert _kernels.network_forward(arrays, X[:0], empty) is None
 
 
 # --- argument checks and purity ----------------------------------------------------------------
@@ -393,7 +528,7 @@ def test_kernels_do_not_modify_inputs(dtype):
     _kernels.cost(A, G, _kernels.QUADRATIC)
     g = G.reshape(-1).copy()
     _kernels.sgd_update(g, np.zeros_like(g), lr=0.5)
-    _kernels.network_forward([W], [b], X, np.empty_like(A))
+    _kernels.network_forward(_kernels.NetworkArrays([W], [b]), X, np.empty_like(A))
     for x, x0 in zip(inputs + [A, g], before + [A_before, G.reshape(-1)]):
         np.testing.assert_array_equal(x, x0)
 

@@ -26,7 +26,7 @@ def reference_fit(net, X, Y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, sh
             out = reference.feedforward(weights, biases, xb, net.output)[-1]
             total += reference.cost(out, yb, net.cost) * len(rows)
             reference.train_step(weights, biases, xb, yb, lr, net.cost, net.output,
-                                 l2=l2 / n, momentum=momentum, velocities=velocities)
+                                 decay=l2 / n, momentum=momentum, velocities=velocities)
         costs.append(total / n)
     return weights, biases, costs
 

@@ -1,7 +1,7 @@
 """fastmlp: fast backpropagation for fully connected sigmoid networks."""
 from importlib.metadata import PackageNotFoundError, version as _version
 
-from .gradcheck import gradcheck
+from .gradcheck import compare_methods, gradcheck
 from .history import History
 from .layer import Layer
 from .network import Gradients, Network
@@ -15,8 +15,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = ["DivergenceError", "Gradients", "History", "Layer", "Network", "StopTraining",
-           "get_isa", "get_num_threads", "gradcheck", "load", "set_isa", "set_num_threads",
-           "supported_isas", "threads", "__version__"]
+           "compare_methods", "get_isa", "get_num_threads", "gradcheck", "load", "set_isa",
+           "set_num_threads", "supported_isas", "threads", "__version__"]
 
 from . import runtime as _runtime  # noqa: E402
 

@@ -7,7 +7,10 @@ status into an exception.  Argument meanings are documented in csrc/fastmlp.h.
 """
 from cython cimport floating
 from libc.stdint cimport int64_t
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdlib cimport free, malloc
+
+import numpy as np
 
 cdef extern from "fastmlp.h" nogil:
     const char *fm_strerror(int status)
@@ -17,36 +20,54 @@ cdef extern from "fastmlp.h" nogil:
     const char *fm_isa_name(int isa)
     int fm_get_num_threads()
     int fm_set_num_threads(int n)
+    int fm_set_local_num_threads(int n)
     enum: FM_MAX_LAYERS
     enum: FM_ERR_NONFINITE
+    enum: FM_ERR_OVERFLOW
+    enum: FM_FLOAT32
+    enum: FM_FLOAT64
+    enum: FM_SIGMOID
+    enum: FM_IDENTITY
+    enum: FM_SOFTMAX
+    enum: FM_QUADRATIC
+    enum: FM_CROSS_ENTROPY
+    enum: FM_LOG_LIKELIHOOD
+    ctypedef struct fm_network:
+        int dtype
+        Py_ssize_t n_layers
+        Py_ssize_t sizes[FM_MAX_LAYERS + 1]
+        int output
+        void *W[FM_MAX_LAYERS]
+        void *b[FM_MAX_LAYERS]
+        void *vW[FM_MAX_LAYERS]
+        void *vb[FM_MAX_LAYERS]
+    ctypedef struct fm_epoch:
+        int cost
+        Py_ssize_t n, batch
+        const void *X
+        Py_ssize_t ldx
+        const void *Y
+        Py_ssize_t ldy
+        const long long *order
+        const void *sample_scale
+        double lr, decay, momentum
+        Py_ssize_t first_batch, n_batches
     ctypedef struct fm_epoch_result:
         double cost_sum
         long long correct
         long long failed_batch
-    size_t fm_train_workspace_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t batch)
-    size_t fm_train_workspace_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t batch)
-    int fm_train_epoch_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output, int cost,
-                           Py_ssize_t n, Py_ssize_t batch, const float *X, Py_ssize_t ldx,
-                           const float *Y, Py_ssize_t ldy, const long long *order,
-                           float lr, float l2, float momentum,
-                           float **W, float **b, float **vW, float **vb,
-                           float *work, size_t work_len, fm_epoch_result *result)
-    int fm_train_epoch_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output, int cost,
-                           Py_ssize_t n, Py_ssize_t batch, const double *X, Py_ssize_t ldx,
-                           const double *Y, Py_ssize_t ldy, const long long *order,
-                           double lr, double l2, double momentum,
-                           double **W, double **b, double **vW, double **vb,
-                           double *work, size_t work_len, fm_epoch_result *result)
-    size_t fm_forward_workspace_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t m)
-    size_t fm_forward_workspace_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, Py_ssize_t m)
-    int fm_network_forward_f32(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output,
-                               Py_ssize_t m, const float *X, Py_ssize_t ldx, const float **W,
-                               const float **b, float *out, Py_ssize_t ldo,
-                               float *work, size_t work_len, Py_ssize_t *bad)
-    int fm_network_forward_f64(Py_ssize_t n_layers, const Py_ssize_t *sizes, int output,
-                               Py_ssize_t m, const double *X, Py_ssize_t ldx, const double **W,
-                               const double **b, double *out, Py_ssize_t ldo,
-                               double *work, size_t work_len, Py_ssize_t *bad)
+    size_t fm_train_workspace(const fm_network *net, Py_ssize_t batch)
+    size_t fm_forward_workspace(const fm_network *net, Py_ssize_t m)
+    int fm_train_epoch_f32(const fm_network *net, const fm_epoch *epoch, float *work,
+                           size_t work_len, fm_epoch_result *result)
+    int fm_train_epoch_f64(const fm_network *net, const fm_epoch *epoch, double *work,
+                           size_t work_len, fm_epoch_result *result)
+    int fm_network_forward_f32(const fm_network *net, Py_ssize_t m, const float *X,
+                               Py_ssize_t ldx, float *out, Py_ssize_t ldo, float *work,
+                               size_t work_len, Py_ssize_t *bad)
+    int fm_network_forward_f64(const fm_network *net, Py_ssize_t m, const double *X,
+                               Py_ssize_t ldx, double *out, Py_ssize_t ldo, double *work,
+                               size_t work_len, Py_ssize_t *bad)
     int fm_exp_f32(Py_ssize_t n, const float *x, float *y)
     int fm_exp_f64(Py_ssize_t n, const double *x, double *y)
     int fm_sigmoid_f32(Py_ssize_t n, const float *z, float *a)
@@ -67,18 +88,21 @@ cdef extern from "fastmlp.h" nogil:
                               const double *A, Py_ssize_t lda, const double *G, Py_ssize_t ldg,
                               double *D, Py_ssize_t ldd, double *dW, double *db,
                               double *dX, Py_ssize_t lddx)
-    int fm_sgd_update_f32(Py_ssize_t n, float lr, float l2, float momentum,
+    int fm_sgd_update_f32(Py_ssize_t n, float lr, float decay, float momentum,
                           const float *g, float *p, float *v)
-    int fm_sgd_update_f64(Py_ssize_t n, double lr, double l2, double momentum,
+    int fm_sgd_update_f64(Py_ssize_t n, double lr, double decay, double momentum,
                           const double *g, double *p, double *v)
     int fm_cost_f32(Py_ssize_t m, Py_ssize_t n, int cost, const float *A, Py_ssize_t lda,
                     const float *Y, Py_ssize_t ldy, double *out)
     int fm_cost_f64(Py_ssize_t m, Py_ssize_t n, int cost, const double *A, Py_ssize_t lda,
                     const double *Y, Py_ssize_t ldy, double *out)
 
-# Codes shared with csrc/fastmlp.h (fm_activation, fm_cost).
-SIGMOID, IDENTITY, SOFTMAX = 0, 1, 2
-QUADRATIC, CROSS_ENTROPY, LOG_LIKELIHOOD = 0, 1, 2
+# The codes of csrc/fastmlp.h, read from it: the one place Python learns them.
+SIGMOID, IDENTITY, SOFTMAX = FM_SIGMOID, FM_IDENTITY, FM_SOFTMAX
+QUADRATIC, CROSS_ENTROPY, LOG_LIKELIHOOD = FM_QUADRATIC, FM_CROSS_ENTROPY, FM_LOG_LIKELIHOOD
+ACTIVATIONS = {"sigmoid": SIGMOID, "identity": IDENTITY, "softmax": SOFTMAX}
+COSTS = {"quadratic": QUADRATIC, "cross_entropy": CROSS_ENTROPY, "log_likelihood": LOG_LIKELIHOOD}
+MAX_LAYERS = FM_MAX_LAYERS
 
 
 class KernelError(RuntimeError):
@@ -194,8 +218,8 @@ def dense_backward(const floating[:, ::1] X not None, const floating[:, ::1] W n
 
 
 def sgd_update(const floating[::1] g not None, floating[::1] p not None, floating[::1] v=None,
-               double lr=0.1, double l2=0.0, double momentum=0.0):
-    """p -= lr (g + l2 p); with momentum, v = momentum v - lr (g + l2 p) and p += v."""
+               double lr=0.1, double decay=0.0, double momentum=0.0):
+    """p -= lr (g + decay p); with momentum, v = momentum v - lr (g + decay p), p += v."""
     cdef Py_ssize_t n = p.shape[0]
     _expect("g", (g.shape[0],), (n,))
     cdef floating *vp = NULL
@@ -207,9 +231,9 @@ def sgd_update(const floating[::1] g not None, floating[::1] p not None, floatin
     cdef int status
     with nogil:
         if floating is float:
-            status = fm_sgd_update_f32(n, <float>lr, <float>l2, <float>momentum, gp, pp, vp)
+            status = fm_sgd_update_f32(n, <float>lr, <float>decay, <float>momentum, gp, pp, vp)
         else:
-            status = fm_sgd_update_f64(n, lr, l2, momentum, gp, pp, vp)
+            status = fm_sgd_update_f64(n, lr, decay, momentum, gp, pp, vp)
     _check(status)
 
 
@@ -231,127 +255,199 @@ def cost(const floating[:, ::1] A not None, const floating[:, ::1] Y not None,
     return out
 
 
-# --- a whole epoch ------------------------------------------------------------------------
+# --- the network, described once -----------------------------------------------------
 
-def _sizes_of(weights):
-    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
-    if len(weights) > FM_MAX_LAYERS:
-        raise ValueError(f"at most {FM_MAX_LAYERS} layers, got {len(weights)}")
-    return sizes
-
-
-def train_workspace_size(weights, Py_ssize_t batch):
-    """Elements of workspace train_epoch needs for these weights and mini-batches of `batch`."""
-    cdef Py_ssize_t sizes[FM_MAX_LAYERS + 1]
-    py_sizes = _sizes_of(weights)
-    for i, v in enumerate(py_sizes):
-        sizes[i] = v
-    if weights[0].dtype.name == "float32":
-        return fm_train_workspace_f32(len(weights), sizes, batch)
-    return fm_train_workspace_f64(len(weights), sizes, batch)
+cdef void *_address(object array, bint writable) except NULL:
+    """The data pointer of a checked, non-empty, C-contiguous array (kept alive by the caller)."""
+    cdef Py_buffer view
+    PyObject_GetBuffer(array, &view, PyBUF_C_CONTIGUOUS | (PyBUF_WRITABLE if writable else 0))
+    cdef void *address = view.buf
+    PyBuffer_Release(&view)
+    return address
 
 
-cdef floating **_pointers(list arrays, floating *kind) except NULL:
-    """A malloc'ed array of the data pointers of C-contiguous arrays of one dtype."""
-    cdef floating **out = <floating **>malloc(max(len(arrays), 1) * sizeof(floating *))
-    cdef floating[::1] flat
-    if out == NULL:
-        raise MemoryError()
-    for i, a in enumerate(arrays):
-        flat = a.reshape(-1)  # a view of a C-contiguous array, never a copy
-        out[i] = &flat[0]
-    return out
+def _checked(str name, object array, tuple shape, object dtype, bint writable):
+    """`array` itself when it is an ndarray of `shape` and `dtype`, C-contiguous (and
+    writable when asked); otherwise a ValueError or TypeError that names the problem."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(array).__name__}")
+    if array.dtype != dtype:
+        raise ValueError(f"{name} has dtype {array.dtype}, expected {dtype} "
+                         f"(every array of a network has one dtype)")
+    if array.shape != shape:
+        raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous (row-major); pass np.ascontiguousarray({name})")
+    if writable and not array.flags.writeable:
+        raise ValueError(f"{name} is read-only, and training writes into it")
+    return array
 
 
-def train_epoch(list weights, list biases, list vweights, list vbiases,
-                const floating[:, ::1] X not None, const floating[:, ::1] Y not None,
-                const int64_t[::1] order, Py_ssize_t batch, int output, int cost,
-                double lr, double l2, double momentum, floating[::1] work not None):
-    """One epoch of mini-batch SGD in C (see fm_train_epoch); parameters change in place.
+cdef class NetworkArrays:
+    """The C description of a network (fm_network in csrc/fastmlp.h), checked and filled
+    once, then passed to every whole-network kernel.
 
-    weights[l] (n_out, n_in) and biases[l] (n_out,) are C-contiguous arrays of X's dtype;
-    vweights / vbiases likewise, or empty lists without momentum.  `order` holds the row
-    visiting order, or is None.  Returns (cost_sum, correct, failed_batch or None).
+    weights[l] (n_out, n_in) and biases[l] (n_out,) are C-contiguous arrays of one dtype,
+    float32 or float64, each layer's n_in the previous layer's n_out; vweights and
+    vbiases are velocities of the same shapes, or None (no momentum).  The arrays are
+    referenced, not copied: the kernels read (and training writes) them in place.
     """
-    cdef Py_ssize_t L = len(weights)
-    cdef Py_ssize_t sizes[FM_MAX_LAYERS + 1]
-    py_sizes = _sizes_of(weights)
-    for i, v in enumerate(py_sizes):
-        sizes[i] = v
-    _expect("X", (X.shape[0], X.shape[1]), (X.shape[0], sizes[0]))
-    _expect("Y", (Y.shape[0], Y.shape[1]), (X.shape[0], sizes[L]))
+    cdef fm_network net
+    cdef readonly object dtype
+    cdef readonly tuple sizes
+    cdef readonly bint writable, has_velocities
+    cdef tuple _alive
+
+    def __cinit__(self, list weights not None, list biases not None, list vweights=None,
+                  list vbiases=None, str output="sigmoid", bint writable=False):
+        cdef Py_ssize_t L = len(weights), l
+        if not 1 <= L <= FM_MAX_LAYERS:
+            raise ValueError(f"a network has 1 to {FM_MAX_LAYERS} layers, got {L} weight matrices")
+        if len(biases) != L:
+            raise ValueError(f"{L} weight matrices need {L} bias vectors, got {len(biases)}")
+        if (vweights is None) != (vbiases is None):
+            raise ValueError("give both velocity lists (vweights and vbiases) or neither")
+        if vweights is not None and (len(vweights) != L or len(vbiases) != L):
+            raise ValueError(f"{L} layers need {L} velocities each, got {len(vweights)} weight "
+                             f"and {len(vbiases)} bias velocities")
+        if output not in ACTIVATIONS:
+            raise ValueError(f"output={output!r} is not one of {', '.join(map(repr, ACTIVATIONS))}")
+        first = weights[0]
+        if not isinstance(first, np.ndarray) or first.ndim != 2:
+            raise ValueError(f"weights[0] must be a 2-D array (n_out, n_in), got {first!r:.60}")
+        if first.dtype.name not in ("float32", "float64"):
+            raise ValueError(f"weights[0] has dtype {first.dtype}; a network holds float32 or float64")
+        self.dtype = first.dtype
+        sizes = [first.shape[1]]
+        for l in range(L):
+            w = weights[l]
+            if not isinstance(w, np.ndarray) or w.ndim != 2:
+                raise ValueError(f"weights[{l}] must be a 2-D array (n_out, n_in)")
+            sizes.append(w.shape[0])
+        for l, n in enumerate(sizes):
+            if n < 1:
+                raise ValueError(f"layer sizes must be >= 1, got {sizes}")
+        self.net.dtype = FM_FLOAT32 if self.dtype.name == "float32" else FM_FLOAT64
+        self.net.n_layers = L
+        self.net.output = ACTIVATIONS[output]
+        for l in range(L + 1):
+            self.net.sizes[l] = sizes[l]
+        for l in range(L):
+            shape_w, shape_b = (sizes[l + 1], sizes[l]), (sizes[l + 1],)
+            self.net.W[l] = _address(_checked(f"weights[{l}]", weights[l], shape_w, self.dtype, writable), writable)
+            self.net.b[l] = _address(_checked(f"biases[{l}]", biases[l], shape_b, self.dtype, writable), writable)
+            self.net.vW[l] = self.net.vb[l] = NULL
+            if vweights is not None:
+                self.net.vW[l] = _address(_checked(f"vweights[{l}]", vweights[l], shape_w, self.dtype, True), True)
+                self.net.vb[l] = _address(_checked(f"vbiases[{l}]", vbiases[l], shape_b, self.dtype, True), True)
+        self.sizes = tuple(sizes)
+        self.writable = writable
+        self.has_velocities = vweights is not None
+        self._alive = tuple(weights) + tuple(biases) + tuple(vweights or ()) + tuple(vbiases or ())
+
+    def __reduce__(self):
+        raise TypeError("NetworkArrays points into live arrays and cannot be pickled; "
+                        "rebuild it from the arrays")
+
+
+cdef int _check_dtype(NetworkArrays arrays, str name, object dtype) except -1:
+    if dtype != arrays.dtype:
+        raise ValueError(f"{name} has dtype {dtype}, the network's arrays are {arrays.dtype}")
+    return 0
+
+
+def train_workspace_size(NetworkArrays arrays not None, Py_ssize_t batch):
+    """Elements of workspace (of the network's dtype) train_epoch needs for mini-batches of
+    up to `batch` rows."""
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    cdef size_t n = fm_train_workspace(&arrays.net, batch)
+    if n == 0:
+        raise ValueError(f"a network of sizes {list(arrays.sizes)} with mini-batches of {batch} "
+                         f"is too large to lay out")
+    return n
+
+
+def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None,
+                const floating[:, ::1] Y not None, const int64_t[::1] order,
+                const floating[::1] sample_scale, Py_ssize_t batch, str cost, double lr,
+                double decay, double momentum, floating[::1] work not None,
+                Py_ssize_t first_batch=0, Py_ssize_t n_batches=0):
+    """Train on mini-batches first_batch .. first_batch + n_batches - 1 of an epoch (all of
+    them from first_batch when n_batches is 0), in C (see fm_train_epoch and fm_epoch).
+
+    X (n, n_in) and Y (n, n_out) are C-contiguous arrays of the network's dtype; `order`
+    holds the n row indices of the visiting order, or is None; `sample_scale` the n
+    per-sample gradient weights, or None; `decay` the per-step weight decay.  The
+    network's arrays (built with writable=True) change in place.  Returns
+    (cost_sum, correct, failed_batch or None) over the mini-batches run.
+    """
+    if not arrays.writable:
+        raise ValueError("train_epoch needs NetworkArrays(..., writable=True)")
+    dtype = np.dtype(np.float32 if floating is float else np.float64)
+    _check_dtype(arrays, "X", dtype)
+    cdef Py_ssize_t n = X.shape[0], L = arrays.net.n_layers
+    _expect("X", (X.shape[0], X.shape[1]), (n, arrays.sizes[0]))
+    _expect("Y", (Y.shape[0], Y.shape[1]), (n, arrays.sizes[L]))
+    if n < 1:
+        raise ValueError("X has no samples")
     if order is not None:
-        _expect("order", (order.shape[0],), (X.shape[0],))
-    cdef const long long *order_p = <const long long *>&order[0] if order is not None and order.shape[0] else NULL
-    cdef floating **W = NULL
-    cdef floating **b = NULL
-    cdef floating **vW = NULL
-    cdef floating **vb = NULL
+        _expect("order", (order.shape[0],), (n,))
+    if sample_scale is not None:
+        _expect("sample_scale", (sample_scale.shape[0],), (n,))
+    if cost not in COSTS:
+        raise ValueError(f"cost={cost!r} is not one of {', '.join(map(repr, COSTS))}")
+    if momentum != 0 and not arrays.has_velocities:
+        raise ValueError(f"momentum={momentum} needs velocities: build NetworkArrays with vweights and vbiases")
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    needed = train_workspace_size(arrays, batch)
+    if <size_t>work.shape[0] < needed:
+        raise ValueError(f"work has {work.shape[0]} elements, train_workspace_size says {needed}")
+    batches = -(-n // batch)
+    if not 0 <= first_batch < batches:
+        raise ValueError(f"first_batch={first_batch} is not in 0..{batches - 1} "
+                         f"({n} samples in mini-batches of {batch})")
+    cdef fm_epoch ep
+    ep.cost = COSTS[cost]
+    ep.n, ep.batch = n, batch
+    ep.X, ep.ldx = ptr2(X), X.shape[1]
+    ep.Y, ep.ldy = ptr2(Y), Y.shape[1]
+    ep.order = <const long long *>&order[0] if order is not None else NULL
+    ep.sample_scale = ptr1(sample_scale) if sample_scale is not None else NULL
+    ep.lr, ep.decay, ep.momentum = lr, decay, momentum
+    ep.first_batch, ep.n_batches = first_batch, n_batches
     cdef fm_epoch_result result
-    cdef int status
-    cdef floating *Xp = ptr2(X)
-    cdef floating *Yp = ptr2(Y)
     cdef floating *workp = ptr1(work)
     cdef size_t work_len = work.shape[0]
-    try:
-        W = _pointers(weights, Xp)
-        b = _pointers(biases, Xp)
-        if vweights:
-            vW = _pointers(vweights, Xp)
-            vb = _pointers(vbiases, Xp)
-        with nogil:
-            if floating is float:
-                status = fm_train_epoch_f32(L, sizes, output, cost, X.shape[0], batch, Xp, sizes[0],
-                                            Yp, sizes[L], order_p, <float>lr, <float>l2,
-                                            <float>momentum, W, b, vW, vb, workp, work_len, &result)
-            else:
-                status = fm_train_epoch_f64(L, sizes, output, cost, X.shape[0], batch, Xp, sizes[0],
-                                            Yp, sizes[L], order_p, lr, l2, momentum, W, b, vW, vb,
-                                            workp, work_len, &result)
-    finally:
-        free(W)
-        free(b)
-        free(vW)
-        free(vb)
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = fm_train_epoch_f32(&arrays.net, &ep, workp, work_len, &result)
+        else:
+            status = fm_train_epoch_f64(&arrays.net, &ep, workp, work_len, &result)
     _check(status)
     return result.cost_sum, result.correct, None if result.failed_batch < 0 else result.failed_batch
 
 
 # --- inference through the whole network ------------------------------------------------
 
-def network_forward(list weights, list biases, const floating[:, ::1] X not None,
-                    floating[:, ::1] out not None, int output=SIGMOID):
+def network_forward(NetworkArrays arrays not None, const floating[:, ::1] X not None,
+                    floating[:, ::1] out not None):
     """out = the network's output activations for the rows of X, in one C call.
 
-    weights[l] (n_out, n_in) and biases[l] (n_out,) are C-contiguous arrays of X's dtype.
+    X (m, n_in) and out (m, n_out) are C-contiguous arrays of the network's dtype.
     Returns None, or when X holds a NaN or an infinity, the (row, column) of the first one
-    (out is then unspecified).
+    (out is then unspecified).  Raises FloatingPointError when finite inputs overflow
+    inside the network to non-finite outputs.
     """
-    cdef Py_ssize_t L = len(weights), l
-    if L == 0 or L > FM_MAX_LAYERS or len(biases) != L:
-        raise ValueError(f"need 1 to {FM_MAX_LAYERS} layers with one bias vector each, "
-                         f"got {L} weight matrices and {len(biases)} bias vectors")
-    cdef Py_ssize_t sizes[FM_MAX_LAYERS + 1]
-    cdef const floating *W[FM_MAX_LAYERS]
-    cdef const floating *b[FM_MAX_LAYERS]
-    cdef const floating[:, ::1] w_view
-    cdef const floating[::1] b_view
-    sizes[0] = X.shape[1]
-    for l in range(L):
-        w_view = weights[l]
-        b_view = biases[l]
-        _expect(f"weights[{l}]", (w_view.shape[0], w_view.shape[1]), (w_view.shape[0], sizes[l]))
-        _expect(f"biases[{l}]", (b_view.shape[0],), (w_view.shape[0],))
-        sizes[l + 1] = w_view.shape[0]
-        W[l] = &w_view[0, 0]
-        b[l] = &b_view[0]
-    _expect("out", (out.shape[0], out.shape[1]), (X.shape[0], sizes[L]))
-    cdef Py_ssize_t m = X.shape[0], bad = -1
-    cdef size_t work_len
-    if floating is float:
-        work_len = fm_forward_workspace_f32(L, sizes, m)
-    else:
-        work_len = fm_forward_workspace_f64(L, sizes, m)
+    dtype = np.dtype(np.float32 if floating is float else np.float64)
+    _check_dtype(arrays, "X", dtype)
+    cdef Py_ssize_t L = arrays.net.n_layers, m = X.shape[0], bad = -1
+    cdef Py_ssize_t n_in = arrays.net.sizes[0], n_out = arrays.net.sizes[L]
+    _expect("X", (X.shape[0], X.shape[1]), (m, arrays.sizes[0]))
+    _expect("out", (out.shape[0], out.shape[1]), (m, arrays.sizes[L]))
+    cdef size_t work_len = fm_forward_workspace(&arrays.net, m)
     cdef floating *work = NULL
     if work_len:
         work = <floating *>malloc(work_len * sizeof(floating))
@@ -362,14 +458,18 @@ def network_forward(list weights, list biases, const floating[:, ::1] X not None
     cdef int status
     with nogil:
         if floating is float:
-            status = fm_network_forward_f32(L, sizes, output, m, Xp, sizes[0], W, b, outp,
-                                            sizes[L], work, work_len, &bad)
+            status = fm_network_forward_f32(&arrays.net, m, Xp, n_in, outp, n_out, work,
+                                            work_len, &bad)
         else:
-            status = fm_network_forward_f64(L, sizes, output, m, Xp, sizes[0], W, b, outp,
-                                            sizes[L], work, work_len, &bad)
+            status = fm_network_forward_f64(&arrays.net, m, Xp, n_in, outp, n_out, work,
+                                            work_len, &bad)
     free(work)
     if status == FM_ERR_NONFINITE:
-        return divmod(bad, sizes[0])
+        return divmod(bad, n_in)
+    if status == FM_ERR_OVERFLOW:
+        raise FloatingPointError(
+            f"the network's outputs for row {bad} are not finite: its inputs are finite but "
+            f"so large that they overflowed inside the network; scale the inputs down")
     _check(status)
 
 
@@ -401,5 +501,12 @@ def get_num_threads():
 
 
 def set_num_threads(int n):
+    """The process-wide default thread count."""
     if fm_set_num_threads(n) != 0:
         raise ValueError(f"the thread count must be between 1 and 64, got {n}")
+
+
+def set_local_num_threads(int n):
+    """The calling thread's own count (0 removes it), leaving other threads alone."""
+    if fm_set_local_num_threads(n) != 0:
+        raise ValueError(f"the thread count must be between 1 and 64 (or 0 for none), got {n}")

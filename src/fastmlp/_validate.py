@@ -124,3 +124,19 @@ def labels_of(name, y, n_classes):
         i = int(np.argmax(bad))
         raise ValueError(f"{name}[{i}] = {labels[i]} is not a class label in 0..{n_classes - 1}")
     return labels
+
+
+def sample_scale(sample_weight, n, dtype):
+    """Per-sample gradient weights w / mean(w) as a C-contiguous (n,) array of `dtype`,
+    from `sample_weight`: (n,), finite, >= 0, not all 0."""
+    w = _numeric("sample_weight", sample_weight).astype(np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight has shape {w.shape}, expected ({n},): one weight per sample")
+    finite("sample_weight", w)
+    if (w < 0).any():
+        i = int(np.argmax(w < 0))
+        raise ValueError(f"sample_weight[{i}] = {w[i]} is negative")
+    total = w.sum()
+    if total <= 0:
+        raise ValueError("sample_weight is 0 for every sample")
+    return np.ascontiguousarray(w * (n / total), dtype=dtype)

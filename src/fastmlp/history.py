@@ -1,10 +1,13 @@
 """History: what happened in each epoch of a training run."""
+from __future__ import annotations
+
+from typing import Any
 
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "seconds")
 
 
 class History:
-    """Per-epoch records of one `Network.fit` run.
+    """Per-epoch records of one `Network.fit` run (or of successive partial_fit calls).
 
     Each field is a list with one entry per epoch, as an attribute or by key
     (``history.val_accuracy`` or ``history["val_accuracy"]``):
@@ -22,33 +25,44 @@ class History:
     seconds
         Wall time of the epoch, validation included.
 
-    ``stopped`` says why training ended: "epochs", "early_stopping", "lr_schedule" or
-    "callback"; ``best_epoch`` is the epoch whose weights early stopping restored.
+    ``stopped`` says why training ended: "epochs", "early_stopping", "lr_schedule",
+    "callback", "interrupted" (Ctrl-C: the interrupted epoch was rolled back and is not
+    recorded) or "diverged"; ``best_epoch`` is the epoch whose weights early stopping
+    restored.  `Network.partial_fit` appends one epoch per call.
     """
 
-    def __init__(self):
+    epoch: list[int]
+    train_cost: list[float]
+    train_accuracy: list[float | None]
+    val_cost: list[float | None]
+    val_accuracy: list[float | None]
+    lr: list[float]
+    seconds: list[float]
+
+    def __init__(self) -> None:
         for field in FIELDS:
             setattr(self, field, [])
-        self.stopped = None
-        self.best_epoch = None
+        self.stopped: str | None = None
+        self.best_epoch: int | None = None
 
-    def append(self, **record):
+    def append(self, **record: Any) -> None:
+        """Add one epoch's record: a keyword argument for every field."""
         for field in FIELDS:
             getattr(self, field).append(record[field])
 
-    def __getitem__(self, field):
+    def __getitem__(self, field: str) -> list[Any]:
         if field not in FIELDS:
             raise KeyError(f"{field!r} is not one of {', '.join(FIELDS)}")
         return getattr(self, field)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.epoch)
 
-    def records(self):
+    def records(self) -> list[dict[str, Any]]:
         """One dict per epoch."""
         return [dict(zip(FIELDS, values)) for values in zip(*(self[f] for f in FIELDS))]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self.epoch:
             return "History(no epochs)"
         last = self.records()[-1]

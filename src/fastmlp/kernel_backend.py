@@ -1,32 +1,31 @@
-"""The C-kernel backend: forward pass, backprop and a mini-batch trainer on the kernels.
-
-Same interface as `numpy_backend` (and, for forward and backprop, `reference`):
-parameters are lists ``weights[l]`` (n_out, n_in) and ``biases[l]`` (n_out,) of one
-dtype, C-contiguous, updated in place.
-"""
+"""The C-kernel backend (see `fastmlp.backend` for the interface it follows)."""
 import numpy as np
 
 from . import _kernels
 from ._metrics import layer_activations, output_delta_given
 from ._validate import nonfinite_error
 
-ACTIVATION_CODES = {"sigmoid": _kernels.SIGMOID, "identity": _kernels.IDENTITY,
-                    "softmax": _kernels.SOFTMAX}
-COST_CODES = {"quadratic": _kernels.QUADRATIC, "cross_entropy": _kernels.CROSS_ENTROPY,
-              "log_likelihood": _kernels.LOG_LIKELIHOOD}
+# Work per C call of a training epoch, in flops (about 6 per weight per sample): a few
+# milliseconds to a few tens of milliseconds on any x86-64 core, so that Python regains
+# control (a progress bar moves, Ctrl-C lands) well within half a second, while the
+# cost of the calls stays far below the noise.  Chunks are fixed by the network's shape,
+# never by timing, so training is reproducible.
+FLOPS_PER_CALL = 2e8
+
+
+def _network(weights, biases, output, velocities=None, writable=False):
+    vweights, vbiases = velocities if velocities is not None else (None, None)
+    return _kernels.NetworkArrays(list(weights), list(biases), vweights, vbiases,
+                                  output=output, writable=writable)
 
 
 class Workspace:
-    """Activations, errors and gradients for up to ``rows`` samples, allocated once.
-
-    A pass over ``m <= rows`` samples uses the first ``m`` rows of each array (a
-    C-contiguous view), so a training epoch allocates nothing per mini-batch.
-    """
+    """Activations, errors and gradients for up to ``rows`` samples, allocated once, for
+    backpropagation layer by layer on the dense kernels (`backprop`)."""
 
     def __init__(self, weights, rows, output):
         dtype = weights[0].dtype
         widths = [w.shape[0] for w in weights]
-        self.rows = rows
         self.activations = layer_activations(len(weights), output)
         self.A = [np.empty((rows, n), dtype=dtype) for n in widths]  # activations
         self.G = [np.empty((rows, n), dtype=dtype) for n in widths]  # dC/dA
@@ -36,11 +35,10 @@ class Workspace:
 
     def forward(self, weights, biases, X):
         """Fill every layer's activations for the batch X; return the output layer's."""
-        m = X.shape[0]
         a = X
         for W, b, A, act in zip(weights, biases, self.A, self.activations):
-            _kernels.dense_forward(a, W, b, A[:m], ACTIVATION_CODES[act])
-            a = A[:m]
+            _kernels.dense_forward(a, W, b, A, _kernels.ACTIVATIONS[act])
+            a = A
         return a
 
     def backward(self, weights, X, Y, cost):
@@ -49,34 +47,35 @@ class Workspace:
         The output layer's G is dC/dA = A - Y for the quadratic cost; for the other costs
         A - Y is already dC/dZ and is passed through unchanged (as identity).
         """
-        m = X.shape[0]
-        np.subtract(self.A[-1][:m], Y, out=self.G[-1][:m])
+        np.subtract(self.A[-1], Y, out=self.G[-1])
         for l in reversed(range(len(weights))):
             act = self.activations[l]
             if l == len(weights) - 1 and output_delta_given(cost):
                 act = "identity"
-            inputs = self.A[l - 1][:m] if l > 0 else X
-            dX = self.G[l - 1][:m] if l > 0 else None  # the first layer needs no input gradient
-            _kernels.dense_backward(inputs, weights[l], self.A[l][:m], self.G[l][:m],
-                                    self.D[l][:m], self.dW[l], self.db[l], dX,
-                                    ACTIVATION_CODES[act])
+            inputs = self.A[l - 1] if l > 0 else X
+            dX = self.G[l - 1] if l > 0 else None  # the first layer needs no input gradient
+            _kernels.dense_backward(inputs, weights[l], self.A[l], self.G[l], self.D[l],
+                                    self.dW[l], self.db[l], dX, _kernels.ACTIVATIONS[act])
 
 
-def forward(weights, biases, X, output="sigmoid", name="X"):
-    """The output activations for the batch X, shape (m, n_out), in one C call.
+def prepare(weights, biases, output="sigmoid"):
+    """The checked C description of the network, reused by every `forward` call."""
+    return _network(weights, biases, output)
 
-    A NaN or an infinity in X raises ValueError naming `name` and the entry's index.
-    """
+
+def forward(weights, biases, X, output="sigmoid", name="X", prepared=None):
+    """The output activations for the batch X, shape (m, n_out), in one C call."""
     out = np.empty((X.shape[0], weights[-1].shape[0]), dtype=X.dtype)
-    where = _kernels.network_forward(weights, biases, X, out, ACTIVATION_CODES[output])
+    arrays = prepared if prepared is not None else _network(weights, biases, output)
+    where = _kernels.network_forward(arrays, X, out)
     if where is not None:
-        raise nonfinite_error(name, X, where)
+        raise nonfinite_error(name or "X", X, where)
     return out
 
 
 def cost(A, Y, kind):
     """The cost of outputs A against targets Y, averaged over the rows."""
-    return _kernels.cost(A, Y, COST_CODES[kind])
+    return _kernels.cost(A, Y, _kernels.COSTS[kind])
 
 
 def backprop(weights, biases, X, Y, cost="quadratic", output="sigmoid"):
@@ -88,30 +87,31 @@ def backprop(weights, biases, X, Y, cost="quadratic", output="sigmoid"):
 
 
 class Trainer:
-    """Mini-batch SGD on the parameter lists, in place, one epoch per call.
+    """Mini-batch SGD in C (fm_train_epoch), a chunk of mini-batches per call, with a
+    workspace allocated here once."""
 
-    Each epoch is a single call into C (fm_train_epoch): forward, backward and update
-    for every mini-batch, with a workspace allocated here once.  ``momentum`` > 0 keeps
-    a velocity per parameter, zero at the start, for the life of this trainer.
-    """
-
-    def __init__(self, weights, biases, *, batch_size, cost, output, momentum=0.0):
-        self.weights, self.biases = weights, biases
-        self.batch_size, self.cost, self.output, self.momentum = batch_size, cost, output, momentum
+    def __init__(self, weights, biases, velocities=None, *, batch_size, cost, output,
+                 momentum=0.0):
+        self.batch_size, self.cost, self.momentum = batch_size, cost, momentum
+        self.arrays = _network(weights, biases, output, velocities if momentum else None,
+                               writable=True)
         dtype = weights[0].dtype
-        self.work = np.empty(_kernels.train_workspace_size(weights, batch_size), dtype=dtype)
-        self.velocities = ([np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases]) \
-            if momentum else ([], [])
+        self.work = np.empty(_kernels.train_workspace_size(self.arrays, batch_size), dtype=dtype)
+        n_weights = sum(w.size for w in weights)
+        self.batches_per_call = max(1, int(FLOPS_PER_CALL // (6 * n_weights * batch_size)))
 
-    def epoch(self, X, Y, order, lr, l2):
-        """Train on every row of (X, Y) once, in mini-batches in `order` (None: in order).
-
-        ``l2`` is the weight-decay coefficient per step (weights only).  Returns
-        ``(cost_sum, correct, failed_batch)``: the summed cost and the number of correct
-        predictions over the epoch's mini-batches, each measured on the forward pass just
-        before its update; ``failed_batch`` is the index of the first mini-batch whose cost
-        was not finite (training stops there), or None.
-        """
-        return _kernels.train_epoch(
-            self.weights, self.biases, *self.velocities, X, Y, order, self.batch_size,
-            ACTIVATION_CODES[self.output], COST_CODES[self.cost], lr, l2, self.momentum, self.work)
+    def epoch(self, X, Y, order, lr, decay, sample_scale=None, on_progress=None):
+        n = X.shape[0]
+        batches = -(-n // self.batch_size)
+        cost_sum, correct = 0.0, 0
+        for first in range(0, batches, self.batches_per_call):
+            part_cost, part_correct, failed = _kernels.train_epoch(
+                self.arrays, X, Y, order, sample_scale, self.batch_size, self.cost, lr, decay,
+                self.momentum, self.work, first, self.batches_per_call)
+            cost_sum += part_cost
+            correct += part_correct
+            if failed is not None:
+                return cost_sum, correct, failed
+            if on_progress is not None:
+                on_progress(min((first + self.batches_per_call) * self.batch_size, n))
+        return cost_sum, correct, None

@@ -1,21 +1,19 @@
-"""Layer: one fully connected layer and its parameters."""
+"""Layer: the parameters of one fully connected layer."""
 import numpy as np
 
-from . import _kernels
-from ._validate import as_dtype, choice
-
-ACTIVATIONS = {"sigmoid": _kernels.SIGMOID, "identity": _kernels.IDENTITY,
-               "softmax": _kernels.SOFTMAX}
+from ._validate import as_dtype
 
 
 class Layer:
-    """A dense layer: ``a = act(W x + b)`` for each sample ``x``.
+    """The parameters of a dense layer, ``a = act(W x + b)`` for each sample ``x``.
+
+    A `Network` owns its layers and runs them (its ``output`` names the last layer's
+    activation; the others are sigmoid); a Layer holds the live arrays.
 
     Parameters
     ----------
     n_in, n_out : int
         Number of inputs and of neurons.
-    activation : {"sigmoid", "identity", "softmax"}
     dtype : {"float32", "float64"}
 
     Attributes
@@ -26,8 +24,7 @@ class Layer:
     biases : ndarray, shape (n_out,)
     """
 
-    def __init__(self, n_in, n_out, *, activation="sigmoid", dtype="float64"):
-        self.activation = choice("activation", activation, tuple(ACTIVATIONS))
+    def __init__(self, n_in, n_out, *, dtype="float64"):
         dtype = as_dtype(dtype)
         self._weights = np.zeros((n_out, n_in), dtype=dtype)
         self._biases = np.zeros(n_out, dtype=dtype)
@@ -71,16 +68,5 @@ class Layer:
         """The live parameter arrays ``[weights, biases]``."""
         return [self._weights, self._biases]
 
-    def forward(self, X, out=None):
-        """Activations ``act(X W^T + b)`` of a batch X (m, n_in), shape (m, n_out).
-
-        X must be C-contiguous with the layer's dtype; ``out`` (m, n_out) is reused if given.
-        """
-        if out is None:
-            out = np.empty((X.shape[0], self.n_out), dtype=self.dtype)
-        _kernels.dense_forward(X, self._weights, self._biases, out, ACTIVATIONS[self.activation])
-        return out
-
     def __repr__(self):
-        return (f"Layer(n_in={self.n_in}, n_out={self.n_out}, "
-                f"activation={self.activation!r}, dtype={self.dtype.name!r})")
+        return f"Layer(n_in={self.n_in}, n_out={self.n_out}, dtype={self.dtype.name!r})"

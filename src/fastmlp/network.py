@@ -1,10 +1,13 @@
 """Network: a stack of dense sigmoid layers trained by backpropagation and SGD."""
+import contextlib
+import threading
 from collections import namedtuple
 
 import numpy as np
 
-from . import _validate, kernel_backend, numpy_backend, runtime, training
+from . import _kernels, _validate, kernel_backend, numpy_backend, runtime, training
 from ._metrics import count_correct
+from .history import History
 from .layer import Layer
 
 COSTS = ("quadratic", "cross_entropy", "log_likelihood")
@@ -13,6 +16,10 @@ OUTPUTS = {"quadratic": ("sigmoid", "identity"), "cross_entropy": ("sigmoid",),
            "log_likelihood": ("softmax",)}
 INITS = ("normal", "scaled", "glorot")
 BACKENDS = {"c": kernel_backend, "numpy": numpy_backend}
+MAX_LAYERS = _kernels.MAX_LAYERS
+
+# Guards the test-and-set of a network's "training" flag across threads.
+_TRAINING_FLAG_LOCK = threading.Lock()
 
 Gradients = namedtuple("Gradients", ["weights", "biases", "errors"])
 Gradients.__doc__ = """Result of Network.backprop, one entry per layer.
@@ -84,6 +91,9 @@ class Network:
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least 2 entries (inputs and outputs), got {sizes}")
+        if len(sizes) - 1 > MAX_LAYERS:
+            raise ValueError(f"a network has at most {MAX_LAYERS} layers ({MAX_LAYERS + 1} sizes), "
+                             f"got {len(sizes) - 1}")
         for i, n in enumerate(sizes):
             _validate.positive_int(f"sizes[{i}]", n)
         self.cost = _validate.choice("cost", cost, COSTS)
@@ -94,14 +104,15 @@ class Network:
         self.backend = _validate.choice("backend", backend, tuple(BACKENDS))
         dtype = _validate.as_dtype(dtype)
         self.rng = np.random.default_rng(seed)
-        self.layers = [Layer(n_in, n_out, dtype=dtype,
-                             activation=self.output if l == len(sizes) - 2 else "sigmoid")
-                       for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))]
+        self.layers = [Layer(n_in, n_out, dtype=dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         weights, biases = initial_parameters(self.rng, sizes, init)
         for layer, w, b in zip(self.layers, weights, biases):
             layer.weights, layer.biases = w, b
         self.history = None
         self.epochs_trained = 0
+        self._velocities = None  # momentum's state, kept between partial_fit calls
+        self._training = False
+        self._prepared = None  # the backend's set-up for forward passes, built on first use
 
     # --- shape facts -------------------------------------------------------------------
 
@@ -123,8 +134,21 @@ class Network:
     def _biases(self):
         return [layer.biases for layer in self.layers]
 
-    def _parameters(self):
+    def parameters(self):
+        """The live parameter arrays: every layer's weights, then every layer's biases."""
         return self._weights() + self._biases()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_training"] = False  # a copy taken during training is not itself training
+        state["_prepared"] = None  # points into this network's arrays, not the copy's
+        return state
+
+    def __setstate__(self, state):
+        state.setdefault("_velocities", None)
+        state.setdefault("_training", False)
+        state.setdefault("_prepared", None)
+        self.__dict__.update(state)
 
     def _backend(self):
         return BACKENDS[self.backend]
@@ -140,7 +164,11 @@ class Network:
     def _forward(self, X, name="X"):
         """Output activations for X as `_inputs` returns it; the backend refuses (naming
         `name`) a NaN or infinity in X, which `_inputs` may leave to it."""
-        return self._backend().forward(self._weights(), self._biases(), X, self.output, name)
+        backend = self._backend()
+        if self._prepared is None:
+            self._prepared = backend.prepare(self._weights(), self._biases(), self.output)
+        return backend.forward(self._weights(), self._biases(), X, self.output, name,
+                               self._prepared)
 
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
@@ -210,7 +238,8 @@ class Network:
 
     def fit(self, X, y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True,
             validation_data=None, early_stopping=None, lr_schedule="constant",
-            lr_patience=10, callbacks=(), progress=None, verbose=False, threads=None):
+            lr_patience=10, callbacks=(), progress=None, verbose=False, threads=None,
+            sample_weight=None):
         """Train by mini-batch stochastic gradient descent, continuing from the current weights.
 
         Each epoch visits every sample once, in an order drawn from the network's Generator
@@ -233,7 +262,7 @@ class Network:
             are not decayed.
         momentum : float in [0, 1)
             Momentum coefficient mu: ``v = mu v - lr grad; w += v``.  Velocities start at
-            zero on each call.
+            zero on each `fit` call (`partial_fit` keeps them).
         shuffle : bool
         validation_data : (X_val, y_val), optional
             Evaluated at the end of every epoch; needed by early stopping and "halve".
@@ -254,7 +283,12 @@ class Network:
         verbose : bool
             Print a line per epoch, such as ``Epoch 3: 9412 / 10000 (...)``.
         threads : int, optional
-            Threads for the C kernels during this call (default: `fastmlp.get_num_threads()`).
+            Threads for the C kernels during this call only (default:
+            `fastmlp.get_num_threads()`); no other thread's count changes.
+        sample_weight : array_like, shape (n,), optional
+            Non-negative weights: each sample's gradient counts ``w_i / mean(w)`` times, so
+            equal weights train exactly as no weights, and a weight of 2 counts a sample
+            twice.  The recorded training cost and accuracy stay unweighted.
 
         Returns
         -------
@@ -266,15 +300,14 @@ class Network:
         DivergenceError
             If the cost becomes NaN or infinite; the parameters are left as they were at
             the end of the last good epoch.
+        KeyboardInterrupt
+            Ctrl-C lands within a fraction of a second; the interrupted epoch is rolled
+            back, so the parameters, `epochs_trained` and ``self.history`` (stopped =
+            "interrupted") agree on the epochs completed.
+        RuntimeError
+            If this network is already training in another thread.
         """
-        X, _ = self._inputs(X)
-        n = X.shape[0]
-        Y = self._targets(y, n)
         epochs = _validate.positive_int("epochs", epochs, minimum=0)
-        batch_size = _validate.positive_int("batch_size", batch_size)
-        lr = _validate.nonnegative_float("lr", lr)
-        l2 = _validate.nonnegative_float("l2", l2)
-        momentum = _validate.nonnegative_float("momentum", momentum, upper=1.0)
         lr_patience = _validate.positive_int("lr_patience", lr_patience)
         if early_stopping is not None:
             early_stopping = _validate.positive_int("early_stopping", early_stopping)
@@ -284,10 +317,8 @@ class Network:
         for callback in callbacks:
             if not callable(callback):
                 raise TypeError(f"callbacks must be callables, got {callback!r}")
-        if threads is not None:
-            threads = _validate.positive_int("threads", threads)
-        if n == 0:
-            raise ValueError("X has no samples")
+        job = self._training_job(X, y, batch_size=batch_size, lr=lr, l2=l2, momentum=momentum,
+                                 threads=threads, sample_weight=sample_weight)
         validation = None
         if validation_data is not None:
             Xv, yv = validation_data
@@ -298,16 +329,91 @@ class Network:
         needs_validation = early_stopping is not None or lr_schedule == "halve"
         if needs_validation and validation is None:
             raise ValueError("early_stopping and lr_schedule='halve' need validation_data")
+        with self._exclusive_training():
+            self._velocities = self._zero_velocities() if job["momentum"] else None
+            self.history = History()
+            return self._run(job, validation, epochs=epochs, shuffle=shuffle,
+                             early_stopping=early_stopping, lr_schedule=lr_schedule,
+                             lr_patience=lr_patience, callbacks=callbacks, progress=progress,
+                             verbose=verbose)
 
-        trainer = self._backend().Trainer(self._weights(), self._biases(),
-                                          batch_size=min(batch_size, n), cost=self.cost,
-                                          output=self.output, momentum=momentum)
-        with runtime.threads(threads):
-            self.history = training.run(
-                self, trainer, X, Y, validation, epochs=epochs, lr=lr, l2=l2 / n,
-                shuffle=shuffle, early_stopping=early_stopping, lr_schedule=lr_schedule,
-                lr_patience=lr_patience, callbacks=callbacks, progress=progress, verbose=verbose)
-        return self.history
+    def partial_fit(self, X, y, *, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True,
+                    sample_weight=None, threads=None, progress=False):
+        """One epoch over (X, y), continuing exactly where the last call left off.
+
+        Unlike `fit`, momentum's velocities are kept between `partial_fit` calls, so a
+        sequence of calls on the chunks of a data set continues one training run (with
+        the order drawn per chunk).  The epoch is appended to ``self.history`` (a new
+        History when the network has none).  Arguments as in `fit`; ``l2``'s n is the
+        number of samples in this call.
+
+        Returns
+        -------
+        History
+            ``self.history``.
+        """
+        job = self._training_job(X, y, batch_size=batch_size, lr=lr, l2=l2, momentum=momentum,
+                                 threads=threads, sample_weight=sample_weight)
+        with self._exclusive_training():
+            if job["momentum"] and self._velocities is None:
+                self._velocities = self._zero_velocities()
+            if self.history is None:
+                self.history = History()
+            return self._run(job, None, epochs=1, shuffle=shuffle, early_stopping=None,
+                             lr_schedule="constant", lr_patience=1, callbacks=(),
+                             progress=progress, verbose=False)
+
+    def _training_job(self, X, y, *, batch_size, lr, l2, momentum, threads, sample_weight):
+        """The checked data and settings of a fit or partial_fit call."""
+        X, _ = self._inputs(X)
+        n = X.shape[0]
+        Y = self._targets(y, n)
+        if n == 0:
+            raise ValueError("X has no samples")
+        job = dict(X=X, Y=Y,
+                   batch_size=min(_validate.positive_int("batch_size", batch_size), n),
+                   lr=_validate.nonnegative_float("lr", lr),
+                   decay=_validate.nonnegative_float("l2", l2) / n,
+                   momentum=_validate.nonnegative_float("momentum", momentum, upper=1.0),
+                   threads=None if threads is None else _validate.positive_int("threads", threads),
+                   sample_scale=None)
+        if sample_weight is not None:
+            job["sample_scale"] = _validate.sample_scale(sample_weight, n, self.dtype)
+        return job
+
+    def _zero_velocities(self):
+        return [np.zeros_like(w) for w in self._weights()], [np.zeros_like(b) for b in self._biases()]
+
+    @contextlib.contextmanager
+    def _exclusive_training(self):
+        """A context in which this network trains, refusing a second, concurrent fit."""
+        with _TRAINING_FLAG_LOCK:
+            if self._training:
+                raise RuntimeError("this network is already training (fit or partial_fit in "
+                                   "another thread); train a copy instead")
+            self._training = True
+        try:
+            yield
+        finally:
+            self._training = False
+
+    def _run(self, job, validation, **settings):
+        velocities = self._velocities if job["momentum"] else None
+        trainer = self._backend().Trainer(self._weights(), self._biases(), velocities,
+                                          batch_size=job["batch_size"], cost=self.cost,
+                                          output=self.output, momentum=job["momentum"])
+        with runtime.threads(job["threads"]):
+            return training.run(
+                self, trainer, job["X"], job["Y"], validation, history=self.history,
+                velocities=[] if velocities is None else velocities[0] + velocities[1],
+                score=self._score, sample_scale=job["sample_scale"], lr=job["lr"],
+                decay=job["decay"], **settings)
+
+    def _score(self, X, Y):
+        """(cost, accuracy or None) of checked arrays."""
+        A = self._forward(X, "validation X")
+        accuracy = count_correct(A, Y) / len(X) if self.output != "identity" else None
+        return self._cost(A, Y), accuracy
 
     # --- persistence ---------------------------------------------------------------------
 
@@ -315,6 +421,13 @@ class Network:
         """Write the network to a ``.npz`` file (see `fastmlp.load`)."""
         from .serialization import save
         save(self, path)
+
+    # --- explanation ---------------------------------------------------------------------
+
+    def explain(self, x, y, neuron=None):
+        """Backpropagation on one example explained: see `fastmlp.explain.explain`."""
+        from .explain import explain
+        return explain(self, x, y, neuron)
 
     # --- export ----------------------------------------------------------------------------
 

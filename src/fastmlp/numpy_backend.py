@@ -1,9 +1,8 @@
 """The same trainer in vectorised NumPy: the speed baseline and a second oracle.
 
 One matrix product per layer per mini-batch, the way a careful NumPy user writes
-backpropagation.  Same interface as `kernel_backend`: parameters are lists
-``weights[l]`` (n_out, n_in) and ``biases[l]`` (n_out,), updated in place, and
-everything stays in the arrays' dtype.
+backpropagation.  It follows the interface of `fastmlp.backend`, like `kernel_backend`,
+and everything stays in the arrays' dtype.
 """
 import numpy as np
 
@@ -42,15 +41,28 @@ def feedforward(weights, biases, X, output="sigmoid"):
     return activations
 
 
-def forward(weights, biases, X, output="sigmoid", name=None):
+def prepare(weights, biases, output="sigmoid"):
+    """Nothing to keep between forward calls."""
+    return None
+
+
+def forward(weights, biases, X, output="sigmoid", name=None, prepared=None):
     """The output activations for the batch X, shape (m, n_out).
 
     When `name` is given, X is first checked for NaN and infinity (as the C backend
-    always does), and an error names it.
+    always does), and an error names it; outputs that overflowed raise FloatingPointError.
     """
     if name is not None:
         finite(name, X)
-    return feedforward(weights, biases, X, output)[-1]
+    out = feedforward(weights, biases, X, output)[-1]
+    if name is not None:
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            raise FloatingPointError(
+                f"the network's outputs for row {int(np.argmax(bad))} are not finite: its inputs "
+                f"are finite but so large that they overflowed inside the network; scale the "
+                f"inputs down")
+    return out
 
 
 def cost(A, Y, kind):
@@ -77,14 +89,17 @@ def backprop(weights, biases, X, Y, cost="quadratic", output="sigmoid"):
     return [dW / m for dW in dWs], [db / m for db in dbs], deltas
 
 
-def gradient_sums(weights, activations, Y, cost, output):
+def gradient_sums(weights, activations, Y, cost, output, sample_scale=None):
     """Backpropagation from the activations ``[X, A_1, ..., A_L]`` of a forward pass:
-    the gradients summed (not yet averaged) over the batch, and each layer's errors."""
+    the gradients summed (not yet averaged) over the batch, and each layer's errors.
+    ``sample_scale`` (m,) weighs each sample's gradient (None: all 1)."""
     D = activations[-1] - Y  # dC/da for the quadratic cost; dC/dz for the others
     if not output_delta_given(cost) and output == "sigmoid":
         A = activations[-1]
         D *= A
         D *= 1 - A
+    if sample_scale is not None:
+        D *= sample_scale[:, np.newaxis]
     L = len(weights)
     dWs, dbs, deltas = [None] * L, [None] * L, [None] * L
     for l in reversed(range(L)):
@@ -107,15 +122,19 @@ class Trainer:
     the benchmarks time.
     """
 
-    def __init__(self, weights, biases, *, batch_size, cost, output, momentum=0.0,
-                 monitor=True):
-        self.weights, self.biases = weights, biases
+    def __init__(self, weights, biases, velocities=None, *, batch_size, cost, output,
+                 momentum=0.0, monitor=True):
+        self.weights, self.biases = list(weights), list(biases)
         self.batch_size, self.cost, self.output, self.momentum = batch_size, cost, output, momentum
         self.monitor = monitor
-        self.velocities = [np.zeros_like(p) for p in weights + biases] if momentum else None
+        self.velocities = None
+        if momentum:
+            if velocities is None:
+                velocities = [np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases]
+            self.velocities = list(velocities[0]) + list(velocities[1])
 
-    def epoch(self, X, Y, order, lr, l2):
-        """One pass over (X, Y); returns ``(cost_sum, correct, failed_batch)``."""
+    def epoch(self, X, Y, order, lr, decay, sample_scale=None, on_progress=None):
+        """One pass over (X, Y); see `fastmlp.backend.Trainer.epoch`."""
         n, step = X.shape[0], self.batch_size
         cost_sum, correct = 0.0, 0
         for batch, start in enumerate(range(0, n, step)):
@@ -128,17 +147,21 @@ class Trainer:
                     return cost_sum, correct, batch
                 cost_sum += batch_cost * len(xb)
                 correct += count_correct(activations[-1], yb)
-            dWs, dbs, _ = gradient_sums(self.weights, activations, yb, self.cost, self.output)
-            self._update(dWs + dbs, lr / len(xb), lr, l2)
+            scale = sample_scale[rows] if sample_scale is not None else None
+            dWs, dbs, _ = gradient_sums(self.weights, activations, yb, self.cost, self.output,
+                                        scale)
+            self._update(dWs + dbs, lr / len(xb), lr, decay)
+            if on_progress is not None:
+                on_progress(min(start + step, n))
         return cost_sum, correct, None
 
-    def _update(self, grad_sums, rate, lr, l2):
-        """p -= rate * g_sum (+ lr * l2 * p for weights), or the momentum form."""
+    def _update(self, grad_sums, rate, lr, decay):
+        """p -= rate * g_sum (+ lr * decay * p for weights), or the momentum form."""
         n_weights = len(self.weights)
         for i, (p, g) in enumerate(zip(self.weights + self.biases, grad_sums)):
             g *= rate
-            if l2 and i < n_weights:
-                g += (lr * l2) * p
+            if decay and i < n_weights:
+                g += (lr * decay) * p
             if self.velocities is None:
                 p -= g
             else:

@@ -1,14 +1,16 @@
 """Threads and instruction-set paths of the C kernels.
 
 The thread count defaults to $FASTMLP_NUM_THREADS, else the CPUs this process may use;
-`set_num_threads`, the `threads` context manager, `Network.fit(threads=...)` and
-threadpoolctl (when installed) change it.  Small work always stays on one thread.
+`set_num_threads` and threadpoolctl (when installed) change it for the process; the
+`threads` context manager and `Network.fit(threads=...)` for the calling thread only.  Small work always stays on one thread.
 The instruction-set path defaults to the best this CPU supports; $FASTMLP_ISA
 ("baseline", "avx2", "avx512") or `set_isa` forces one.
 """
 import contextlib
 import os
+import threading
 import warnings
+from collections.abc import Iterator
 
 from . import _kernels
 
@@ -17,29 +19,38 @@ get_isa = _kernels.get_isa
 supported_isas = _kernels.supported_isas
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Use up to n threads (1 to 64) for large matrix products."""
     _kernels.set_num_threads(n)
 
 
-def set_isa(name):
+def set_isa(name: str) -> None:
     """Force an instruction-set path ("baseline", "avx2", "avx512") this CPU supports."""
     _kernels.set_isa(name)
 
 
+# The calling thread's own count, set by `threads`; 0 when it has none.
+_local = threading.local()
+
+
 @contextlib.contextmanager
-def threads(n):
-    """``with fastmlp.threads(1): ...`` runs the block with n threads, then restores."""
-    before = get_num_threads()
-    if n is not None:
-        set_num_threads(n)
+def threads(n: int | None) -> Iterator[None]:
+    """``with fastmlp.threads(1): ...`` runs the kernels this thread calls in the block on
+    n threads, then restores; other threads and the process-wide count are untouched."""
+    if n is None:
+        yield
+        return
+    before = getattr(_local, "count", 0)
+    _kernels.set_local_num_threads(n)
+    _local.count = n
     try:
         yield
     finally:
-        set_num_threads(before)
+        _kernels.set_local_num_threads(before)
+        _local.count = before
 
 
-def _check_forced_isa():
+def _check_forced_isa() -> None:
     forced = os.environ.get("FASTMLP_ISA")
     if forced and forced != get_isa():
         warnings.warn(f"FASTMLP_ISA={forced!r} is not a path this CPU supports "
@@ -47,7 +58,7 @@ def _check_forced_isa():
                       stacklevel=3)
 
 
-def _register_with_threadpoolctl():
+def _register_with_threadpoolctl() -> None:
     """Let threadpoolctl.threadpool_limits(n) and threadpool_info() see fastmlp's pool."""
     try:
         import threadpoolctl
@@ -61,17 +72,17 @@ def _register_with_threadpoolctl():
         internal_api = "fastmlp"
         filename_prefixes = ("_kernels",)
 
-        def _ours(self):
+        def _ours(self) -> bool:
             return hasattr(self.dynlib, "fm_get_num_threads")
 
-        def get_num_threads(self):
+        def get_num_threads(self) -> int | None:
             return self.dynlib.fm_get_num_threads() if self._ours() else None
 
-        def set_num_threads(self, num_threads):
+        def set_num_threads(self, num_threads: int) -> None:
             if self._ours():
                 self.dynlib.fm_set_num_threads(int(num_threads))
 
-        def get_version(self):
+        def get_version(self) -> str:
             from . import __version__
             return __version__
 

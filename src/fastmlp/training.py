@@ -20,8 +20,9 @@ class DivergenceError(FloatingPointError):
     """The cost became NaN or infinite; the weights are back at the last good epoch."""
 
 
-def _progress_bar(progress, epochs):
-    """A tqdm bar over epochs, or None.  progress=None: only on a terminal, if tqdm is there."""
+def _progress_bar(progress, epochs, n):
+    """A tqdm bar over the samples of every epoch, or None.  progress=None: only on a
+    terminal, if tqdm is there."""
     if progress is False:
         return None
     try:
@@ -32,7 +33,7 @@ def _progress_bar(progress, epochs):
         return None
     if progress is None and not sys.stderr.isatty():
         return None
-    return tqdm(total=epochs, unit="epoch", leave=False)
+    return tqdm(total=epochs * n, unit="sample", unit_scale=True, leave=False)
 
 
 class _Best:
@@ -56,30 +57,47 @@ def _restore(params, saved):
         p[...] = s
 
 
-def run(net, trainer, X, Y, validation, *, epochs, lr, l2, shuffle, early_stopping,
-        lr_schedule, lr_patience, callbacks, progress, verbose):
-    """Train `net` with `trainer` for up to `epochs` epochs; return the History.
+def run(net, trainer, X, Y, validation, *, history, velocities, score, sample_scale, epochs, lr,
+        decay, shuffle, early_stopping, lr_schedule, lr_patience, callbacks, progress, verbose):
+    """Train `net` with `trainer` for up to `epochs` epochs, appending to `history`.
 
-    ``X, Y`` and ``validation`` (None or ``(Xv, Yv)``) are checked arrays of the
-    network's dtype; ``l2`` is already the per-step decay coefficient.
+    ``X, Y`` and ``validation`` (None or ``(Xv, Yv)``) are checked arrays of the network's
+    dtype.  Of `net` this uses its public state: ``parameters()``, ``rng``,
+    ``epochs_trained`` (advanced epoch by epoch) and ``output``; callbacks receive it.
+    ``velocities`` are momentum's arrays (restored with the parameters), ``score(X, Y)``
+    returns ``(cost, accuracy)`` of checked arrays, ``decay`` is the per-step weight decay.
+
+    A failed epoch (the cost became NaN or infinite) or an interrupted one (Ctrl-C) is
+    rolled back: parameters and velocities return to the start of that epoch, so that
+    they, ``epochs_trained`` and `history` always describe the same completed epochs.
     """
-    history = History()
-    params = net._parameters()
+    params = net.parameters() + list(velocities)
     n = X.shape[0]
     classifier = net.output != "identity"
     best = _Best()
-    bar = _progress_bar(progress, epochs)
+    bar = _progress_bar(progress, epochs, n)
     start_epoch = net.epochs_trained
     try:
         for e in range(start_epoch + 1, start_epoch + epochs + 1):
             started = time.perf_counter()
             good = [p.copy() for p in params]  # the network at the end of the last good epoch
             order = net.rng.permutation(n) if shuffle else None
-            cost_sum, correct, failed = trainer.epoch(X, Y, order, lr, l2)
+            on_progress = None
+            if bar is not None:
+                done_before = bar.n
+                on_progress = lambda done: bar.update(done_before + done - bar.n)  # noqa: E731
+            try:
+                cost_sum, correct, failed = trainer.epoch(X, Y, order, lr, decay, sample_scale,
+                                                          on_progress)
+            except KeyboardInterrupt:
+                _restore(params, good)
+                history.stopped = "interrupted"
+                raise
             if failed is None and not all(np.isfinite(p).all() for p in params):
                 failed = -(-n // trainer.batch_size) - 1  # the epoch's last update broke it
             if failed is not None:
                 _restore(params, good)
+                history.stopped = "diverged"
                 raise DivergenceError(
                     f"training diverged in epoch {e}, mini-batch {failed + 1}: the cost became "
                     f"NaN or infinite. The weights are as they were at the end of epoch {e - 1}. "
@@ -88,10 +106,7 @@ def run(net, trainer, X, Y, validation, *, epochs, lr, l2, shuffle, early_stoppi
 
             val_cost = val_accuracy = None
             if validation is not None:
-                Xv, Yv = validation
-                A = net._forward(Xv, "validation X")
-                val_cost = net._cost(A, Yv)
-                val_accuracy = count_correct(A, Yv) / len(Xv) if classifier else None
+                val_cost, val_accuracy = score(*validation)
             history.append(epoch=e, train_cost=cost_sum / n,
                            train_accuracy=correct / n if classifier else None,
                            val_cost=val_cost, val_accuracy=val_accuracy, lr=lr,
@@ -99,14 +114,14 @@ def run(net, trainer, X, Y, validation, *, epochs, lr, l2, shuffle, early_stoppi
             if verbose:
                 _report(history, validation)
             if bar is not None:
-                bar.update(1)
-                bar.set_postfix(cost=f"{cost_sum / n:.4f}",
+                bar.set_postfix(epoch=e, cost=f"{cost_sum / n:.4f}",
                                 **({"val_acc": f"{val_accuracy:.4f}"} if val_accuracy else {}))
 
             stop = None
             if validation is not None:
-                score = val_accuracy if classifier else -val_cost
-                improved = best.update(score, e, params, keep_params=early_stopping is not None)
+                score_now = val_accuracy if classifier else -val_cost
+                improved = best.update(score_now, e, params,
+                                       keep_params=early_stopping is not None)
                 if early_stopping is not None and best.stale >= early_stopping:
                     stop = "early_stopping"
                 if lr_schedule == "halve" and not improved and best.stale % lr_patience == 0:
