@@ -447,6 +447,13 @@ class Network:
         from .serialization import save
         save(self, path)
 
+    # --- explanation ---------------------------------------------------------------------
+
+    def explain(self, x, y, neuron=None):
+        """Backpropagation on one example explained: see `fastmlp.explain.explain`."""
+        from .explain import explain
+        return explain(self, x, y, neuron)
+
     # --- export ----------------------------------------------------------------------------
 
     def export_c(self, path, **options):
@@ -458,10 +465,3 @@ class Network:
         """Write the network as an ONNX model (see `fastmlp.export.export_onnx`)."""
         from .export import export_onnx
         return export_onnx(self, path)
-
-    # --- explanation ---------------------------------------------------------------------
-
-    def explain(self, x, y, neuron=None):
-        """Backpropagation on one example explained: see `fastmlp.explain.explain`."""
-        from .explain import explain
-        return explain(self, x, y, neuron)

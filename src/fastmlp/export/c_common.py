@@ -77,6 +77,19 @@ def description(net, title, arithmetic):
     return lines
 
 
+def opening(net, name, what, arithmetic, include, **defines):
+    """The header's opening comment, its #include and its sizes as macros:
+    NAME_N_INPUTS, NAME_N_OUTPUTS, NAME_MAX_HIDDEN (the widest hidden layer, 1 without
+    one) and NAME_<key> for each of `defines`."""
+    P = name.upper()
+    hidden = [layer.n_out for layer in net.layers[:-1]] or [1]
+    macros = {"N_INPUTS": net.sizes[0], "N_OUTPUTS": net.sizes[-1],
+              "MAX_HIDDEN": max(hidden), **defines}
+    return [comment(description(net, f"{name}.h: a fastmlp network as C99, {what}.", arithmetic)),
+            f"#include <{include}>\n",
+            "".join(f"#define {P}_{key} {value}\n" for key, value in macros.items())]
+
+
 def comment(lines):
     """A C block comment of `lines`."""
     body = "\n".join((" * " + line).rstrip() for line in lines)

@@ -186,7 +186,6 @@ def header(net, name):
     p, P = name, name.upper()
     layers = quantise(net)
     n_out = net.sizes[-1]
-    hidden = [Wq.shape[0] for Wq, _, _ in layers[:-1]] or [1]
     *_, out_bits = layers[-1]
     if net.output == "sigmoid":
         returns = ["    the output layer's sigmoid activations (Network.forward's, to about 1e-3)."]
@@ -216,13 +215,8 @@ def header(net, name):
         "No libm: link nothing but this header.",
     ]
     table = sigmoid_table()
-    parts = [
-        c_common.comment(c_common.description(
-            net, f"{p}.h: a fastmlp network as C99, in int16 fixed point.", arithmetic)),
-        "#include <stdint.h>\n",
-        f"#define {P}_N_INPUTS {net.sizes[0]}\n#define {P}_N_OUTPUTS {n_out}\n"
-        f"#define {P}_MAX_HIDDEN {max(hidden)}\n#define {P}_INPUT_BITS {INPUT_BITS}\n",
-    ]
+    parts = c_common.opening(net, name, "in int16 fixed point", arithmetic, "stdint.h",
+                             INPUT_BITS=INPUT_BITS)
     for l, (Wq, bq, bits) in enumerate(layers):
         parts.append(f"/* layer {l}: W = w{l} / 2^{bits - (INPUT_BITS if l == 0 else ACT_BITS)}, "
                      f"sums and b = b{l} at 2^-{bits} */")

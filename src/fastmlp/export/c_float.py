@@ -67,7 +67,6 @@ def header(net, name):
     """The text of the float32 header for `net`, its symbols prefixed with `name`."""
     p, P = name, name.upper()
     layers = net.layers
-    widths = [layer.n_out for layer in layers[:-1]] or [1]
     arithmetic = [
         "arithmetic     float32: weights rounded to float, sums accumulated in float"
         + (" (the network itself computes in float64)" if net.dtype == np.float64 else ""),
@@ -80,13 +79,7 @@ def header(net, name):
         "Nothing is allocated: the hidden layers' activations live on the stack",
         f"({P}_MAX_HIDDEN floats, twice). Link with -lm for expf.",
     ]
-    parts = [
-        c_common.comment(c_common.description(
-            net, f"{p}.h: a fastmlp network as C99, computing in float32.", arithmetic)),
-        "#include <math.h>\n",
-        f"#define {P}_N_INPUTS {net.sizes[0]}\n#define {P}_N_OUTPUTS {net.sizes[-1]}\n"
-        f"#define {P}_MAX_HIDDEN {max(widths)}\n",
-    ]
+    parts = c_common.opening(net, name, "computing in float32", arithmetic, "math.h")
     for l, layer in enumerate(layers):
         parts.append(c_common.array("float", f"{p}_w{l}", layer.weights, c_common.float_literal))
         parts.append(c_common.array("float", f"{p}_b{l}", layer.biases, c_common.float_literal))
