@@ -1,4 +1,4 @@
-"""The full benchmark suite: every workload of DESIGN.md, a table and a JSON record.
+"""The full benchmark suite: every workload (W1-W4), a table and a JSON record.
 
     python bench/run.py                     # full suite (several minutes)
     python bench/run.py --quick             # the quick comparison (under a minute)

@@ -1,6 +1,8 @@
 /*
  * A cache-blocked, register-tiled matrix product C = A B (the BLIS design), with the
  * layer's elementwise work fused into the pass that finishes each tile of C.
+ * gemm_reference.template.h states the same contract as a plain triple loop: read it
+ * first; tests/test_gemm.py checks this product against it.
  *
  * A (M x K) and B (K x N) are read through a row and a column stride each, so one kernel
  * serves X W^T (forward), D W (input gradient) and D^T X (weight gradient).  Blocks of A
@@ -392,6 +394,15 @@ static void FM_T(gemm_task)(void *arg, int slot, int n_slots)
                       job->ldc, &e, fm_thread_scratch(slot));
 }
 
+/* FM_T(gemm) on exactly `threads` threads (the tests run 2 even on tiny products).
+   Threads split C along its longer side. */
+static int FM_T(gemm_on)(int threads, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A,
+                         FM_T(mat) B, REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e)
+{
+    FM_T(gemm_job) job = {M, N, K, ldc, A, B, C, e, N >= M};
+    return fm_parallel_run(threads, FM_T(gemm_task), &job);
+}
+
 /*
  * C (M x N) = A B with the epilogue e, on up to fm_get_num_threads() threads; small
  * products stay on the calling thread.  C may be NULL when e is FM_EPI_SGD and K <= KC
@@ -400,11 +411,9 @@ static void FM_T(gemm_task)(void *arg, int slot, int n_slots)
 static int FM_T(gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A, FM_T(mat) B,
                       REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e)
 {
-    FM_T(gemm_job) job = {M, N, K, ldc, A, B, C, e, N >= M};
     double flops = 2.0 * (double)M * (double)N * (double)K;
-    ptrdiff_t panels = job.split_n ? (N + NR - 1) / NR : (M + MR - 1) / MR;
-    int threads = fm_threads_for(flops, panels);
-    return fm_parallel_run(threads, FM_T(gemm_task), &job);
+    ptrdiff_t panels = N >= M ? (N + NR - 1) / NR : (M + MR - 1) / MR;
+    return FM_T(gemm_on)(fm_threads_for(flops, panels), M, N, K, A, B, C, ldc, e);
 }
 
 #undef VL

@@ -11,3 +11,4 @@
 #include "online.template.h"
 #include "epoch.template.h"
 #include "network_forward.template.h"
+#include "gemm_check.template.h"

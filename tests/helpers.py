@@ -1,4 +1,6 @@
-"""Shared test helpers: the tolerance table, conversions to the reference's lists."""
+"""Shared test helpers: the tolerance table, conversions to the reference's lists, toy data."""
+import gzip
+
 import numpy as np
 
 # How far a kernel may be from the pure-Python reference, |fast - ref| <= atol + rtol |ref|.
@@ -40,3 +42,91 @@ def lists(array):
 
 def random_array(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+# Every valid pairing of cost and output activation.
+COMBOS = [("quadratic", "sigmoid"), ("quadratic", "identity"),
+          ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")]
+
+
+def toy_data(m=23, n_in=5, n_classes=3, seed=0):
+    """m samples of n_in uniform features in [0, 1) and integer labels below n_classes."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 1, (m, n_in)), rng.integers(0, n_classes, m)
+
+
+def one_hot(y, n):
+    return np.eye(n)[y]
+
+
+def params(net):
+    """A network's weights and biases as the reference's nested lists."""
+    return [lists(l.weights) for l in net.layers], [lists(l.biases) for l in net.layers]
+
+
+def write_idx(path, magic, shape, data, compress=False):
+    """An IDX file (MNIST's format): magic number, sizes, then the raw bytes."""
+    raw = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in shape) + bytes(data)
+    (gzip.open if compress else open)(path, "wb").write(raw)
+
+
+# --- compiling and running C (the exported headers) ------------------------------------
+
+C_RUNNER = r"""
+#include <stdio.h>
+#include "{header}"
+
+/* Reads m samples of {P}_N_INPUTS float32 from argv[1]; writes forward's outputs
+   (float32) to argv[2] and predict's classes (int32) to argv[3]. */
+int main(int argc, char **argv)
+{{
+    float x[{P}_N_INPUTS], out[{P}_N_OUTPUTS];
+    FILE *in = fopen(argv[1], "rb"), *fo = fopen(argv[2], "wb"), *fl = fopen(argv[3], "wb");
+    if (argc != 4 || !in || !fo || !fl) return 2;
+    while (fread(x, sizeof x, 1, in) == 1) {{
+        int label = {p}_predict(x);
+        {p}_forward(x, out);
+        fwrite(out, sizeof out, 1, fo);
+        fwrite(&label, sizeof label, 1, fl);
+    }}
+    return fclose(in) || fclose(fo) || fclose(fl);
+}}
+"""
+# Strict C99: the headers must not lean on any extension.
+C_FLAGS = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-O2"]
+
+
+def c_compiler():
+    """The system C compiler (``$CC``, else cc), or None."""
+    import os
+    import shutil
+    return shutil.which(os.environ.get("CC", "cc"))
+
+
+def compile_c(source, workdir, name="program"):
+    """Compile C `source` in `workdir` with C_FLAGS and libm; return the executable."""
+    import subprocess
+    from pathlib import Path
+    workdir = Path(workdir)
+    (workdir / f"{name}.c").write_text(source)
+    exe = workdir / name
+    subprocess.run([c_compiler(), *C_FLAGS, f"{name}.c", "-o", str(exe), "-lm"],
+                   cwd=workdir, check=True, capture_output=True, text=True)
+    return exe
+
+
+def run_header(header, name, X, n_outputs):
+    """Compile C_RUNNER around `header` (a path) and run it on the rows of X.
+
+    Returns forward's outputs (m, n_outputs) float32 and predict's classes (m,) int32.
+    """
+    import subprocess
+    from pathlib import Path
+    header = Path(header).resolve()
+    workdir = header.parent
+    exe = compile_c(C_RUNNER.format(header=header.name, p=name, P=name.upper()), workdir,
+                    f"run_{name}")
+    np.ascontiguousarray(X, dtype=np.float32).tofile(workdir / "x.bin")
+    subprocess.run([str(exe), "x.bin", "out.bin", "labels.bin"], cwd=workdir, check=True)
+    out = np.fromfile(workdir / "out.bin", dtype=np.float32).reshape(-1, n_outputs)
+    return out, np.fromfile(workdir / "labels.bin", dtype=np.int32)

@@ -1,16 +1,11 @@
 """The bundled digits, and the IDX reader on tiny files made here (and on MNIST if present)."""
-import gzip
 import os
 
 import numpy as np
 import pytest
 
 from fastmlp import datasets
-
-
-def write_idx(path, magic, shape, data, compress=False):
-    raw = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in shape) + bytes(data)
-    (gzip.open if compress else open)(path, "wb").write(raw)
+from helpers import write_idx
 
 
 def test_load_digits():

@@ -170,3 +170,23 @@ def test_ctrl_c_rolls_back_to_the_last_completed_epoch():
     if net.epochs_trained:
         replay.fit(X, y, epochs=net.epochs_trained, batch_size=1, lr=0.1, momentum=0.5)
     assert_same_parameters(parameters_of(net), parameters_of(replay), np.float64, exact=True)
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+def test_an_epoch_reports_progress_between_chunks(batch, monkeypatch):
+    """The C epoch returns to Python every chunk of mini-batches (fixed by the network's
+    size, so results never depend on timing); progress counts samples up to n."""
+    from fastmlp import kernel_backend
+
+    X, y = data(7, n=100)
+    Y = np.eye(3)[y]
+    net = fastmlp.Network([6, 5, 3], seed=0)
+    flops_per_batch = 6 * sum(w.size for w in net._weights()) * batch
+    monkeypatch.setattr(kernel_backend, "FLOPS_PER_CALL", 3 * flops_per_batch)
+    trainer = kernel_backend.Trainer(net._weights(), net._biases(), batch_size=batch,
+                                     cost="quadratic", output="sigmoid")
+    assert trainer.batches_per_call == 3
+    seen = []
+    trainer.epoch(X, Y, None, 0.5, 0.0, on_progress=seen.append)
+    assert seen == [min(k * 3 * batch, 100) for k in range(1, len(seen) + 1)]
+    assert seen[-1] == 100 and len(seen) == -(-100 // (3 * batch))

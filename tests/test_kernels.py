@@ -18,13 +18,8 @@ EDGE_SHAPES = [(1, 1, 1), (1, 784, 30), (10, 30, 10), (7, 1, 5), (3, 5, 1), (2, 
                (130, 40, 70), (131, 70, 20), (40, 512, 9)]  # packed and in-place rows of X
 
 
-@pytest.fixture(autouse=True, params=_kernels.supported_isas())
-def isa(request):
-    """Every test here runs once per instruction-set path this CPU supports."""
-    before = _kernels.get_isa()
-    _kernels.set_isa(request.param)
-    yield request.param
-    _kernels.set_isa(before)
+# Every test here runs once per instruction-set path this CPU supports (conftest.py).
+pytestmark = pytest.mark.usefixtures("every_isa")
 
 
 def layer_arrays(seed, m, n_in, n_out, dtype):
@@ -109,9 +104,14 @@ def test_dense_forward_edge_shapes(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dense_forward_empty_batch(dtype):
+    """No rows: no error, no output rows (as the reference), nothing written anywhere."""
     X, W, b = layer_arrays(0, 0, 3, 2, dtype)
-    A = np.empty((0, 2), dtype=dtype)
-    _kernels.dense_forward(X, W, b, A, _kernels.SIGMOID)  # nothing to do, and no error
+    buffer = np.full((2, 2), 7, dtype=dtype)
+    A = buffer[:0]  # no rows, at the start of memory the kernel must leave alone
+    assert reference.dense_forward(lists(X), lists(W), lists(b), "sigmoid") == []
+    _kernels.dense_forward(X, W, b, A, _kernels.SIGMOID)
+    assert A.shape == (0, 2)
+    np.testing.assert_array_equal(buffer, 7)
 
 
 # --- dense backward ----------------------------------------------------------------------
@@ -161,21 +161,21 @@ def test_dense_backward_refuses_softmax(dtype):
 # --- SGD update ----------------------------------------------------------------------------
 
 @given(n=st.integers(0, 100), seed=seeds, dtype=dtypes,
-       lr=st.sampled_from([0.0, 0.1, 3.0]), l2=st.sampled_from([0.0, 1e-3]),
+       lr=st.sampled_from([0.0, 0.1, 3.0]), decay=st.sampled_from([0.0, 1e-3]),
        momentum=st.sampled_from([0.0, 0.5, 0.9]))
-def test_sgd_update_matches_reference(n, seed, dtype, lr, l2, momentum):
+def test_sgd_update_matches_reference(n, seed, dtype, lr, decay, momentum):
     rng = np.random.default_rng(seed)
     g, p, v = (random_array(rng, n, dtype) for _ in range(3))
     ref_p, ref_v = lists(p), lists(v)
-    reference.sgd_update(ref_p, lists(g), float(dtype(lr)), float(dtype(l2)),
+    reference.sgd_update(ref_p, lists(g), float(dtype(lr)), float(dtype(decay)),
                          float(dtype(momentum)), ref_v)
-    _kernels.sgd_update(g, p, v if momentum else None, lr=lr, l2=l2, momentum=momentum)
+    _kernels.sgd_update(g, p, v if momentum else None, lr=lr, decay=decay, momentum=momentum)
     assert_close(p, ref_p, dtype, "sgd_update p")
     if momentum:
         assert_close(v, ref_v, dtype, "sgd_update v")
 
 
-@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(l2=-0.1), dict(momentum=1.0),
+@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(decay=-0.1), dict(momentum=1.0),
                                     dict(lr=float("nan"))])
 def test_sgd_update_refuses_bad_scalars(kwargs):
     g, p = np.ones(3), np.ones(3)
@@ -264,7 +264,7 @@ def check_train_epoch(sizes, dtype, batch, momentum, ordered, cost, output):
         ref_cost += reference.cost(out, lists(Y[picked]), cost) * len(picked)
         ref_correct += count_correct(np.array(out), Y[picked])
         reference.train_step(ref_W, ref_b, lists(X[picked]), lists(Y[picked]), lr, cost=cost,
-                             output=output, l2=l2, momentum=momentum, velocities=velocities)
+                             output=output, decay=l2, momentum=momentum, velocities=velocities)
     vW, vb = ([np.zeros_like(w) for w in W], [np.zeros_like(v) for v in b]) if momentum else (None, None)
     arrays = _kernels.NetworkArrays(W, b, vW, vb, output=output, writable=True)
     work = np.empty(_kernels.train_workspace_size(arrays, batch), dtype=dtype)

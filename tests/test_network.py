@@ -6,23 +6,7 @@ import pytest
 
 import fastmlp
 from fastmlp import reference
-from helpers import DTYPES, assert_close, lists
-
-COMBOS = [("quadratic", "sigmoid"), ("quadratic", "identity"),
-          ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")]
-
-
-def toy_data(m=23, n_in=5, n_classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 1, (m, n_in)), rng.integers(0, n_classes, m)
-
-
-def one_hot(y, n):
-    return np.eye(n)[y]
-
-
-def params(net):
-    return [lists(l.weights) for l in net.layers], [lists(l.biases) for l in net.layers]
+from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, params, toy_data
 
 
 def assert_same_params(net, weights, biases, dtype):
@@ -222,3 +206,27 @@ def test_repr_names_the_network():
     assert repr(net) == ("Network(sizes=[5, 4, 3], cost='quadratic', output='sigmoid', "
                          "dtype='float32')")
     assert repr(net.layers[1]) == "Layer(n_in=4, n_out=3, dtype='float32')"
+
+
+def test_forward_reads_the_live_weights_and_copies_their_own():
+    """Forward passes reuse a C description of the network built once; it must follow
+    writes into the live arrays, and a copy must use its own arrays."""
+    import copy
+    import pickle
+
+    net = fastmlp.Network([4, 3, 2], seed=0)
+    x = np.linspace(0, 1, 4)
+    before = net.forward(x)
+    clone, pickled = copy.deepcopy(net), pickle.loads(pickle.dumps(net))
+    net.layers[1].biases[:] += 5.0
+    after = net.forward(x)
+    assert np.all(after > before)
+    np.testing.assert_allclose(after, numpy_forward(net, x), rtol=1e-12)
+    np.testing.assert_array_equal(clone.forward(x), before)
+    np.testing.assert_array_equal(pickled.forward(x), before)
+
+
+def numpy_forward(net, x):
+    from fastmlp import numpy_backend
+
+    return numpy_backend.forward(net._weights(), net._biases(), x[None], net.output)[0]

@@ -4,8 +4,7 @@ import pytest
 
 import fastmlp
 from fastmlp import numpy_backend, reference
-from helpers import DTYPES, assert_close, lists
-from test_network import COMBOS, one_hot, toy_data
+from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, toy_data
 
 
 @pytest.mark.parametrize("cost,output", COMBOS)

@@ -18,8 +18,7 @@ import pytest
 
 import fastmlp
 from fastmlp import LoadError, serialization
-from helpers import DTYPES
-from test_network import toy_data
+from helpers import DTYPES, toy_data
 
 
 def trained(dtype="float64", **kwargs):

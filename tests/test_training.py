@@ -6,29 +6,33 @@ import pytest
 
 import fastmlp
 from fastmlp import reference
-from helpers import DTYPES, assert_close, lists
-from test_network import COMBOS, one_hot, params, toy_data
+from fastmlp._metrics import count_correct
+from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, params, toy_data
 
 
 def reference_fit(net, X, Y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True):
-    """fit written with the reference: returns parameters and per-epoch training cost."""
+    """fit written with the reference: returns parameters, and per epoch the training cost
+    and accuracy (None for an identity output), both measured on each mini-batch's forward
+    pass before its update."""
     weights, biases = params(net)
     rng = copy.deepcopy(net.rng)
     n = len(X)
     velocities = [[0.0] * len(row) for W, b in zip(weights, biases) for row in W + [b]]
-    costs = []
+    costs, accuracies = [], []
     for _ in range(epochs):
         order = rng.permutation(n) if shuffle else np.arange(n)
-        total = 0.0
+        total, correct = 0.0, 0
         for start in range(0, n, batch_size):
             rows = order[start:start + batch_size]
             xb, yb = lists(X[rows]), lists(Y[rows])
             out = reference.feedforward(weights, biases, xb, net.output)[-1]
             total += reference.cost(out, yb, net.cost) * len(rows)
+            correct += count_correct(np.array(out), Y[rows])
             reference.train_step(weights, biases, xb, yb, lr, net.cost, net.output,
-                                 l2=l2 / n, momentum=momentum, velocities=velocities)
+                                 decay=l2 / n, momentum=momentum, velocities=velocities)
         costs.append(total / n)
-    return weights, biases, costs
+        accuracies.append(correct / n if net.output != "identity" else None)
+    return weights, biases, costs, accuracies
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -41,14 +45,15 @@ def test_fit_options_match_reference(dtype, cost, output, options):
     Y = one_hot(y, 3) if output != "identity" else np.random.default_rng(1).random((23, 3))
     options = {"batch_size": 4, **options}
     net = fastmlp.Network([5, 4, 3], cost=cost, output=output, dtype=dtype, seed=2)
-    weights, biases, costs = reference_fit(net, X.astype(dtype), Y.astype(dtype), epochs=2,
-                                           lr=0.6, **options)
+    weights, biases, costs, accuracies = reference_fit(net, X.astype(dtype), Y.astype(dtype),
+                                                       epochs=2, lr=0.6, **options)
     history = net.fit(X, Y, epochs=2, lr=0.6, **options)
     for l, layer in enumerate(net.layers):
         assert layer.weights.dtype == dtype
         assert_close(layer.weights, weights[l], dtype, f"weights[{l}]", trained=True)
         assert_close(layer.biases, biases[l], dtype, f"biases[{l}]", trained=True)
     assert_close(history.train_cost, costs, dtype, "train_cost", trained=True)
+    assert history.train_accuracy == accuracies
 
 
 def test_second_fit_continues_the_first():
@@ -66,6 +71,8 @@ def test_second_fit_continues_the_first():
 def test_history_and_validation():
     X, y = toy_data(m=60)
     net = fastmlp.Network([5, 6, 3], seed=4)
+    _, _, costs, accuracies = reference_fit(net, X[:40], one_hot(y[:40], 3), epochs=3,
+                                            batch_size=8, lr=2.0)
     seen = []
     history = net.fit(X[:40], y[:40], epochs=3, batch_size=8, lr=2.0,
                       validation_data=(X[40:], y[40:]),
@@ -75,7 +82,9 @@ def test_history_and_validation():
     for record, (val_cost, val_accuracy) in seen:
         assert record["val_cost"] == pytest.approx(val_cost, rel=1e-12)
         assert record["val_accuracy"] == val_accuracy
-        assert 0 <= record["train_accuracy"] <= 1
+        assert record["train_accuracy"] == accuracies[record["epoch"] - 1]
+        assert_close(record["train_cost"], costs[record["epoch"] - 1], np.float64, "train_cost",
+                     trained=True)
     assert history.records()[-1] == seen[-1][0]
     assert "3 epochs" in repr(history)
 

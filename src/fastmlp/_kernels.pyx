@@ -88,9 +88,9 @@ cdef extern from "fastmlp.h" nogil:
                               const double *A, Py_ssize_t lda, const double *G, Py_ssize_t ldg,
                               double *D, Py_ssize_t ldd, double *dW, double *db,
                               double *dX, Py_ssize_t lddx)
-    int fm_sgd_update_f32(Py_ssize_t n, float lr, float l2, float momentum,
+    int fm_sgd_update_f32(Py_ssize_t n, float lr, float decay, float momentum,
                           const float *g, float *p, float *v)
-    int fm_sgd_update_f64(Py_ssize_t n, double lr, double l2, double momentum,
+    int fm_sgd_update_f64(Py_ssize_t n, double lr, double decay, double momentum,
                           const double *g, double *p, double *v)
     int fm_cost_f32(Py_ssize_t m, Py_ssize_t n, int cost, const float *A, Py_ssize_t lda,
                     const float *Y, Py_ssize_t ldy, double *out)
@@ -218,8 +218,8 @@ def dense_backward(const floating[:, ::1] X not None, const floating[:, ::1] W n
 
 
 def sgd_update(const floating[::1] g not None, floating[::1] p not None, floating[::1] v=None,
-               double lr=0.1, double l2=0.0, double momentum=0.0):
-    """p -= lr (g + l2 p); with momentum, v = momentum v - lr (g + l2 p) and p += v."""
+               double lr=0.1, double decay=0.0, double momentum=0.0):
+    """p -= lr (g + decay p); with momentum, v = momentum v - lr (g + decay p), p += v."""
     cdef Py_ssize_t n = p.shape[0]
     _expect("g", (g.shape[0],), (n,))
     cdef floating *vp = NULL
@@ -231,9 +231,9 @@ def sgd_update(const floating[::1] g not None, floating[::1] p not None, floatin
     cdef int status
     with nogil:
         if floating is float:
-            status = fm_sgd_update_f32(n, <float>lr, <float>l2, <float>momentum, gp, pp, vp)
+            status = fm_sgd_update_f32(n, <float>lr, <float>decay, <float>momentum, gp, pp, vp)
         else:
-            status = fm_sgd_update_f64(n, lr, l2, momentum, gp, pp, vp)
+            status = fm_sgd_update_f64(n, lr, decay, momentum, gp, pp, vp)
     _check(status)
 
 

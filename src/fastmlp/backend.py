@@ -44,10 +44,17 @@ class Backend(Protocol):
 
     Trainer: Callable[..., Trainer]
 
+    def prepare(self, weights: Arrays, biases: Arrays, output: str = "sigmoid") -> object:
+        """What `forward` may reuse across calls on these live arrays (built once per
+        network, so that a one-sample call pays no set-up), or None."""
+        ...
+
     def forward(self, weights: Arrays, biases: Arrays, X: np.ndarray, output: str = "sigmoid",
-                name: Optional[str] = "X") -> np.ndarray:
+                name: Optional[str] = "X", prepared: object = None) -> np.ndarray:
         """The output activations (m, n_out) for the batch X (m, n_in); a NaN or an
-        infinity in X raises ValueError naming `name` and the entry."""
+        infinity in X raises ValueError naming `name` and the entry, outputs that
+        overflowed raise FloatingPointError.  ``prepared`` is `prepare`'s result for the
+        same arrays, or None."""
         ...
 
     def cost(self, A: np.ndarray, Y: np.ndarray, kind: str) -> float:

@@ -1,4 +1,4 @@
-"""The benchmark suite: fastmlp against NumPy (and PyTorch) on DESIGN.md's workloads.
+"""The benchmark suite: fastmlp against NumPy (and PyTorch) on the workloads W1-W4.
 
 Every row is measured in one process: the contenders run interleaved, each repeat from
 the same starting parameters, and the median of the repeats is reported, with the thread
@@ -12,6 +12,7 @@ measured in the same run, so each row shows how close it comes to the machine's 
 import argparse
 import contextlib
 import datetime
+import functools
 import json
 import os
 import platform
@@ -20,7 +21,7 @@ import time
 
 import numpy as np
 
-from . import Network, datasets, numpy_backend, peers, runtime
+from . import Network, datasets, kernel_backend, numpy_backend, peers, runtime
 
 # id, description, sizes, batch, samples (full, quick), dtypes (full, quick), threads, kind
 WORKLOADS = [
@@ -118,38 +119,25 @@ def fastmlp_network(weights, biases):
 
 
 def trainers(sizes, dtype, batch, with_loop, with_torch):
-    """name -> run(X, Y, y, order) -> final (weights, biases); each starts afresh."""
-
-    def run_fastmlp(X, Y, y, order):
-        w, b = starting_parameters(sizes, dtype)
-        net = fastmlp_network(w, b)
-        trainer = net._backend().Trainer(net._weights(), net._biases(), batch_size=batch,
-                                         cost="quadratic", output="sigmoid")
-        trainer.epoch(X, Y, order, TRAIN_LR, 0.0)
-        return net._weights(), net._biases()
-
-    def run_numpy(X, Y, y, order):
-        w, b = starting_parameters(sizes, dtype)
-        numpy_backend.Trainer(w, b, batch_size=batch, cost="quadratic", output="sigmoid",
-                              monitor=False).epoch(X, Y, order, TRAIN_LR, 0.0)
-        return w, b
-
-    def run_loop(X, Y, y, order):
-        w, b = starting_parameters(sizes, dtype)
-        peers.nielsen_epoch(w, b, X, Y, batch, TRAIN_LR, order)
-        return w, b
-
-    def run_torch(X, Y, y, order):
-        trainer = peers.TorchTrainer(*starting_parameters(sizes, dtype))
-        trainer.epoch(X, Y, batch, TRAIN_LR, order)
-        return trainer.parameters()
-
-    out = {"fastmlp": run_fastmlp, "numpy": run_numpy}
+    """name -> run(X, Y, y, order) -> final (weights, biases); each starts afresh.  Every
+    contender is a trainer of `fastmlp.backend`'s interface, run for one epoch."""
+    contenders = {"fastmlp": kernel_backend.Trainer,
+                  "numpy": functools.partial(numpy_backend.Trainer, monitor=False)}
     if with_loop:
-        out["loop"] = run_loop
+        contenders["loop"] = peers.NielsenTrainer
     if with_torch:
-        out["torch"] = run_torch
-    return out
+        contenders["torch"] = peers.TorchTrainer
+
+    def runner(make_trainer):
+        def run(X, Y, y, order):
+            w, b = starting_parameters(sizes, dtype)
+            trainer = make_trainer(w, b, batch_size=batch, cost="quadratic", output="sigmoid")
+            trainer.epoch(X, Y, order, TRAIN_LR, 0.0)
+            # PyTorch trains copies inside its model; the others train w and b in place
+            return trainer.parameters() if hasattr(trainer, "parameters") else (w, b)
+        return run
+
+    return {name: runner(make) for name, make in contenders.items()}
 
 
 def inferers(sizes, dtype, single, with_torch):
@@ -164,7 +152,7 @@ def inferers(sizes, dtype, single, with_torch):
         out["fastmlp"] = net.forward
         out["numpy"] = lambda X: numpy_backend.forward(w, b, X)
     if with_torch:
-        model = peers.TorchTrainer(w, b)
+        model = peers.TorchTrainer(w, b)  # only its forward pass is used
         if single:
             out["torch"] = lambda X: np.array([model.forward(x[None])[0] for x in X])
         else:
@@ -332,10 +320,17 @@ def run(mode="quick", repeats=3, only=None, threads=None, json_path=None, torch=
 
 
 def add_arguments(parser):
+    from .cli.arguments import integer, thread_count
+
+    # a workload's id, or its family's (W4 is W4a and W4b)
+    ids = sorted({w[0] for w in WORKLOADS} | {w[0][:2] for w in WORKLOADS})
     parser.add_argument("--full", action="store_true", help="the full workloads (minutes)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per row (median)")
-    parser.add_argument("--only", nargs="*", metavar="ID", help="workloads to run: W1 W2 W3 W4")
-    parser.add_argument("--threads", type=int, nargs="*", help="thread counts (default per workload)")
+    parser.add_argument("--repeats", type=integer(1), default=3,
+                        help="timed repeats per row (median)")
+    parser.add_argument("--only", nargs="*", metavar="ID", choices=ids,
+                        help=f"workloads to run, of {' '.join(ids)} (default: all)")
+    parser.add_argument("--threads", type=thread_count, nargs="*",
+                        help="thread counts (default per workload)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
 

@@ -4,11 +4,16 @@ MNIST is not shipped; point `load_mnist` at a folder holding its four IDX files
 (gzipped or not), or set the environment variable FASTMLP_DATA to that folder.
 """
 import gzip
+import io
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+PathLike = str | os.PathLike[str]
 
 DATA_ENV = "FASTMLP_DATA"
 IDX_IMAGES, IDX_LABELS = 2051, 2049
@@ -18,7 +23,7 @@ MNIST_FILES = {
 }
 
 
-def load_digits():
+def load_digits() -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """The UCI optical digits (1,797 images of 8x8), bundled with fastmlp.
 
     Returns ``(X, y)``: X float64 of shape (1797, 64) scaled to [0, 1], y int64 labels 0-9.
@@ -30,14 +35,14 @@ def load_digits():
     return table[:, :64] / 16.0, table[:, 64]
 
 
-def _open(path):
+def _open(path: PathLike) -> io.BufferedIOBase:
     path = Path(path)
     with open(path, "rb") as f:
         gzipped = f.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
-def read_idx(path):
+def read_idx(path: PathLike) -> NDArray[np.uint8]:
     """Read an IDX file (images: magic 2051, labels: magic 2049), gzipped or not.
 
     Returns a uint8 array of shape (count, rows, cols) for images, (count,) for labels.
@@ -63,20 +68,21 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def find_mnist(path=None):
+def find_mnist(path: PathLike | None = None) -> Path | None:
     """The folder holding the MNIST IDX files: `path`, else $FASTMLP_DATA; None if neither."""
     path = path if path is not None else os.environ.get(DATA_ENV)
     return Path(path) if path else None
 
 
-def _idx_file(folder, stem):
+def _idx_file(folder: Path, stem: str) -> Path:
     for name in (stem + ".gz", stem):
         if (folder / name).exists():
             return folder / name
     raise FileNotFoundError(f"{folder} holds neither {stem}.gz nor {stem}")
 
 
-def load_mnist(path=None):
+def load_mnist(path: PathLike | None = None
+               ) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
     """MNIST from its IDX files in `path` (default: $FASTMLP_DATA).
 
     Returns ``{"train": (X, y), "test": (X, y)}`` with X float64 of shape (n, 784)
@@ -97,7 +103,8 @@ def load_mnist(path=None):
     return out
 
 
-def split(X, y, test_fraction, seed=None):
+def split(X: NDArray[Any], y: NDArray[Any], test_fraction: float, seed: int | None = None
+          ) -> tuple[tuple[NDArray[Any], NDArray[Any]], tuple[NDArray[Any], NDArray[Any]]]:
     """Shuffle (X, y) with a seeded Generator and split off the last `test_fraction`."""
     order = np.random.default_rng(seed).permutation(len(X))
     n_test = int(round(len(X) * test_fraction))

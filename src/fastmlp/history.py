@@ -1,4 +1,7 @@
 """History: what happened in each epoch of a training run."""
+from __future__ import annotations
+
+from typing import Any
 
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "seconds")
 
@@ -28,29 +31,38 @@ class History:
     restored.  `Network.partial_fit` appends one epoch per call.
     """
 
-    def __init__(self):
+    epoch: list[int]
+    train_cost: list[float]
+    train_accuracy: list[float | None]
+    val_cost: list[float | None]
+    val_accuracy: list[float | None]
+    lr: list[float]
+    seconds: list[float]
+
+    def __init__(self) -> None:
         for field in FIELDS:
             setattr(self, field, [])
-        self.stopped = None
-        self.best_epoch = None
+        self.stopped: str | None = None
+        self.best_epoch: int | None = None
 
-    def append(self, **record):
+    def append(self, **record: Any) -> None:
+        """Add one epoch's record: a keyword argument for every field."""
         for field in FIELDS:
             getattr(self, field).append(record[field])
 
-    def __getitem__(self, field):
+    def __getitem__(self, field: str) -> list[Any]:
         if field not in FIELDS:
             raise KeyError(f"{field!r} is not one of {', '.join(FIELDS)}")
         return getattr(self, field)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.epoch)
 
-    def records(self):
+    def records(self) -> list[dict[str, Any]]:
         """One dict per epoch."""
         return [dict(zip(FIELDS, values)) for values in zip(*(self[f] for f in FIELDS))]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self.epoch:
             return "History(no epochs)"
         last = self.records()[-1]

@@ -58,10 +58,16 @@ class Workspace:
                                     self.dW[l], self.db[l], dX, _kernels.ACTIVATIONS[act])
 
 
-def forward(weights, biases, X, output="sigmoid", name="X"):
+def prepare(weights, biases, output="sigmoid"):
+    """The checked C description of the network, reused by every `forward` call."""
+    return _network(weights, biases, output)
+
+
+def forward(weights, biases, X, output="sigmoid", name="X", prepared=None):
     """The output activations for the batch X, shape (m, n_out), in one C call."""
     out = np.empty((X.shape[0], weights[-1].shape[0]), dtype=X.dtype)
-    where = _kernels.network_forward(_network(weights, biases, output), X, out)
+    arrays = prepared if prepared is not None else _network(weights, biases, output)
+    where = _kernels.network_forward(arrays, X, out)
     if where is not None:
         raise nonfinite_error(name or "X", X, where)
     return out

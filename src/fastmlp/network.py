@@ -112,6 +112,7 @@ class Network:
         self.epochs_trained = 0
         self._velocities = None  # momentum's state, kept between partial_fit calls
         self._training = False
+        self._prepared = None  # the backend's set-up for forward passes, built on first use
 
     # --- shape facts -------------------------------------------------------------------
 
@@ -127,6 +128,25 @@ class Network:
         return (f"Network(sizes={self.sizes}, cost={self.cost!r}, output={self.output!r}, "
                 f"dtype={self.dtype.name!r})")
 
+    def summary(self):
+        """A text table of the layers (inputs, neurons, activation, parameters), the total
+        number of parameters, the dtype, the cost and the epochs trained."""
+        head = ("layer", "inputs", "neurons", "activation", "weights", "biases", "parameters")
+        last = len(self.layers) - 1
+        rows = [(str(l + 1), f"{layer.n_in:,}", f"{layer.n_out:,}",
+                 self.output if l == last else "sigmoid", f"{layer.weights.size:,}",
+                 f"{layer.biases.size:,}", f"{layer.weights.size + layer.biases.size:,}")
+                for l, layer in enumerate(self.layers)]
+        widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+        # text columns (the activation) align left, numbers right
+        lines = ["  ".join(cell.ljust(w) if i == 3 else cell.rjust(w)
+                           for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+                 for row in [head, *rows]]
+        total = sum(layer.weights.size + layer.biases.size for layer in self.layers)
+        return "\n".join([f"Network {self.sizes}", *lines,
+                          f"total parameters: {total:,}; dtype {self.dtype.name}; "
+                          f"cost {self.cost}; epochs trained: {self.epochs_trained}"])
+
     def _weights(self):
         return [layer.weights for layer in self.layers]
 
@@ -140,11 +160,13 @@ class Network:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_training"] = False  # a copy taken during training is not itself training
+        state["_prepared"] = None  # points into this network's arrays, not the copy's
         return state
 
     def __setstate__(self, state):
         state.setdefault("_velocities", None)
         state.setdefault("_training", False)
+        state.setdefault("_prepared", None)
         self.__dict__.update(state)
 
     def _backend(self):
@@ -161,7 +183,11 @@ class Network:
     def _forward(self, X, name="X"):
         """Output activations for X as `_inputs` returns it; the backend refuses (naming
         `name`) a NaN or infinity in X, which `_inputs` may leave to it."""
-        return self._backend().forward(self._weights(), self._biases(), X, self.output, name)
+        backend = self._backend()
+        if self._prepared is None:
+            self._prepared = backend.prepare(self._weights(), self._biases(), self.output)
+        return backend.forward(self._weights(), self._biases(), X, self.output, name,
+                               self._prepared)
 
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
@@ -174,8 +200,14 @@ class Network:
 
     def predict(self, X):
         """Predicted class per sample, as int64: the largest output, or for a network
-        with one output, 1 where it is at least 0.5."""
+        with one output, 1 where it is at least 0.5.
+
+        A regression network (identity output) predicts its outputs, as `forward` returns
+        them: shape (m, n_out), or (n_out,) for a 1-D X.
+        """
         out = self.forward(X)
+        if self.output == "identity":
+            return out
         if self.sizes[-1] == 1:
             return (out[..., 0] >= 0.5).astype(np.int64)
         return np.argmax(out, axis=-1)
@@ -414,3 +446,22 @@ class Network:
         """Write the network to a ``.npz`` file (see `fastmlp.load`)."""
         from .serialization import save
         save(self, path)
+
+    # --- explanation ---------------------------------------------------------------------
+
+    def explain(self, x, y, neuron=None):
+        """Backpropagation on one example explained: see `fastmlp.explain.explain`."""
+        from .explain import explain
+        return explain(self, x, y, neuron)
+
+    # --- export ----------------------------------------------------------------------------
+
+    def export_c(self, path, **options):
+        """Write the network as a C99 header (see `fastmlp.export.export_c` for options)."""
+        from .export import export_c
+        return export_c(self, path, **options)
+
+    def export_onnx(self, path):
+        """Write the network as an ONNX model (see `fastmlp.export.export_onnx`)."""
+        from .export import export_onnx
+        return export_onnx(self, path)

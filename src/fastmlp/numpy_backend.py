@@ -41,7 +41,12 @@ def feedforward(weights, biases, X, output="sigmoid"):
     return activations
 
 
-def forward(weights, biases, X, output="sigmoid", name=None):
+def prepare(weights, biases, output="sigmoid"):
+    """Nothing to keep between forward calls."""
+    return None
+
+
+def forward(weights, biases, X, output="sigmoid", name=None, prepared=None):
     """The output activations for the batch X, shape (m, n_out).
 
     When `name` is given, X is first checked for NaN and infinity (as the C backend

@@ -1,10 +1,13 @@
 """The other trainers the benchmarks compare against, computing the same thing.
 
-* `nielsen_epoch`: Nielsen's network.py as the book writes it: a per-sample NumPy loop
+Both follow the trainer interface of `fastmlp.backend` for what the benchmarks use
+(the quadratic cost on sigmoid layers, plain SGD):
+
+* `NielsenTrainer`: Nielsen's network.py as the book writes it: a per-sample NumPy loop
   (column vectors, one backprop per sample, gradients summed over the mini-batch).
 * `TorchTrainer`: idiomatic PyTorch on the CPU (nn.Linear + Sigmoid, autograd,
   torch.optim.SGD), when PyTorch is installed.
-The vectorised NumPy trainer is `fastmlp.numpy_backend`.
+The vectorised NumPy trainer is `fastmlp.numpy_backend.Trainer`.
 """
 import numpy as np
 
@@ -37,10 +40,28 @@ def _nielsen_backprop(weights, biases, x, y):
     return nabla_b, nabla_w
 
 
-def nielsen_epoch(weights, biases, X, Y, batch_size, lr, order=None):
-    """One epoch of network.py's SGD (update_mini_batch and backprop as the book writes
-    them: a backprop per sample, gradients summed into new lists, sigmoid' recomputed from
-    z), in place on weights (n_out, n_in) and biases (n_out,)."""
+def _only_what_peers_do(cost, output, momentum, decay=0.0, sample_scale=None):
+    if (cost, output) != ("quadratic", "sigmoid") or momentum or decay or sample_scale is not None:
+        raise ValueError("the peers train the quadratic cost on sigmoid layers with plain SGD only")
+
+
+class NielsenTrainer:
+    """network.py's SGD (update_mini_batch and backprop as the book writes them: a
+    backprop per sample, gradients summed into new lists, sigmoid' recomputed from z), in
+    place on weights (n_out, n_in) and biases (n_out,)."""
+
+    def __init__(self, weights, biases, velocities=None, *, batch_size, cost="quadratic",
+                 output="sigmoid", momentum=0.0):
+        _only_what_peers_do(cost, output, momentum)
+        self.weights, self.biases, self.batch_size = weights, biases, batch_size
+
+    def epoch(self, X, Y, order, lr, decay=0.0, sample_scale=None, on_progress=None):
+        _only_what_peers_do("quadratic", "sigmoid", 0.0, decay, sample_scale)
+        _nielsen_epoch(self.weights, self.biases, X, Y, self.batch_size, lr, order)
+        return 0.0, 0, None  # network.py monitors nothing during an epoch
+
+
+def _nielsen_epoch(weights, biases, X, Y, batch_size, lr, order=None):
     n = len(X)
     order = np.arange(n) if order is None else order
     columns_b = [b.reshape(-1, 1) for b in biases]  # views: updates land in `biases`
@@ -69,9 +90,12 @@ def torch_available():
 class TorchTrainer:
     """The same network and SGD in idiomatic PyTorch (CPU, quadratic cost, sigmoid layers)."""
 
-    def __init__(self, weights, biases):
+    def __init__(self, weights, biases, velocities=None, *, batch_size=1, cost="quadratic",
+                 output="sigmoid", momentum=0.0):
         import torch
 
+        _only_what_peers_do(cost, output, momentum)
+        self.batch_size = batch_size
         self.torch = torch
         dtype = torch.float32 if weights[0].dtype == np.float32 else torch.float64
         layers = []
@@ -84,8 +108,9 @@ class TorchTrainer:
         self.model = torch.nn.Sequential(*layers)
         self.dtype = dtype
 
-    def epoch(self, X, Y, batch_size, lr, order=None):
-        torch = self.torch
+    def epoch(self, X, Y, order, lr, decay=0.0, sample_scale=None, on_progress=None):
+        _only_what_peers_do("quadratic", "sigmoid", 0.0, decay, sample_scale)
+        torch, batch_size = self.torch, self.batch_size
         optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
         X, Y = torch.from_numpy(X), torch.from_numpy(Y)
         if order is not None:
@@ -100,6 +125,7 @@ class TorchTrainer:
             loss = 0.5 * ((self.model(xb) - yb) ** 2).sum() / len(xb)  # network.py's cost
             loss.backward()
             optimizer.step()
+        return 0.0, 0, None  # nothing monitored during the epoch
 
     def forward(self, X):
         with self.torch.no_grad():

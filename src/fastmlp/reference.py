@@ -93,14 +93,14 @@ def dense_backward(X, W, A, G, activation="sigmoid", input_grad=True):
     return D, dW, db, dX
 
 
-def sgd_update(P, G, lr, l2=0.0, momentum=0.0, V=None):
+def sgd_update(P, G, lr, decay=0.0, momentum=0.0, V=None):
     """One step of gradient descent on a flat list of parameters, in place.
 
-    Plain: ``p -= lr * (g + l2 * p)``.  With momentum (and its velocity list ``V``):
-    ``v = momentum * v - lr * (g + l2 * p)`` then ``p += v``.
+    Plain: ``p -= lr * (g + decay * p)``.  With momentum (and its velocity list ``V``):
+    ``v = momentum * v - lr * (g + decay * p)`` then ``p += v``.
     """
     for i, (p, g) in enumerate(zip(P, G)):
-        step = lr * (g + l2 * p)
+        step = lr * (g + decay * p)
         if momentum:
             V[i] = momentum * V[i] - step
             P[i] = p + V[i]
@@ -167,17 +167,17 @@ def backprop(weights, biases, X, Y, cost="quadratic", output="sigmoid"):
     return dWs, dbs, deltas
 
 
-def train_step(weights, biases, X, Y, lr, cost="quadratic", output="sigmoid", l2=0.0,
+def train_step(weights, biases, X, Y, lr, cost="quadratic", output="sigmoid", decay=0.0,
                momentum=0.0, velocities=None):
     """One mini-batch of gradient descent, in place on ``weights`` and ``biases``.
 
-    ``l2`` is the weight decay per step (network2.py's lmbda / n); biases are not decayed.
+    ``decay`` is the weight decay per step (network2.py's lmbda / n); biases are not decayed.
     With momentum, ``velocities`` holds one list per weight row and per bias vector, in
     the order the parameters are visited here (layer by layer: rows of W, then b).
     """
     dWs, dbs, _ = backprop(weights, biases, X, Y, cost, output)
     rows = []
     for W, b, dW, db in zip(weights, biases, dWs, dbs):
-        rows += [(w_row, dw_row, l2) for w_row, dw_row in zip(W, dW)] + [(b, db, 0.0)]
+        rows += [(w_row, dw_row, decay) for w_row, dw_row in zip(W, dW)] + [(b, db, 0.0)]
     for i, (params, grads, decay) in enumerate(rows):
         sgd_update(params, grads, lr, decay, momentum, velocities[i] if momentum else None)

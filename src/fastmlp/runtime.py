@@ -10,6 +10,7 @@ import contextlib
 import os
 import threading
 import warnings
+from collections.abc import Iterator
 
 from . import _kernels
 
@@ -18,12 +19,12 @@ get_isa = _kernels.get_isa
 supported_isas = _kernels.supported_isas
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Use up to n threads (1 to 64) for large matrix products."""
     _kernels.set_num_threads(n)
 
 
-def set_isa(name):
+def set_isa(name: str) -> None:
     """Force an instruction-set path ("baseline", "avx2", "avx512") this CPU supports."""
     _kernels.set_isa(name)
 
@@ -33,7 +34,7 @@ _local = threading.local()
 
 
 @contextlib.contextmanager
-def threads(n):
+def threads(n: int | None) -> Iterator[None]:
     """``with fastmlp.threads(1): ...`` runs the kernels this thread calls in the block on
     n threads, then restores; other threads and the process-wide count are untouched."""
     if n is None:
@@ -49,7 +50,7 @@ def threads(n):
         _local.count = before
 
 
-def _check_forced_isa():
+def _check_forced_isa() -> None:
     forced = os.environ.get("FASTMLP_ISA")
     if forced and forced != get_isa():
         warnings.warn(f"FASTMLP_ISA={forced!r} is not a path this CPU supports "
@@ -57,7 +58,7 @@ def _check_forced_isa():
                       stacklevel=3)
 
 
-def _register_with_threadpoolctl():
+def _register_with_threadpoolctl() -> None:
     """Let threadpoolctl.threadpool_limits(n) and threadpool_info() see fastmlp's pool."""
     try:
         import threadpoolctl
@@ -71,17 +72,17 @@ def _register_with_threadpoolctl():
         internal_api = "fastmlp"
         filename_prefixes = ("_kernels",)
 
-        def _ours(self):
+        def _ours(self) -> bool:
             return hasattr(self.dynlib, "fm_get_num_threads")
 
-        def get_num_threads(self):
+        def get_num_threads(self) -> int | None:
             return self.dynlib.fm_get_num_threads() if self._ours() else None
 
-        def set_num_threads(self, num_threads):
+        def set_num_threads(self, num_threads: int) -> None:
             if self._ours():
                 self.dynlib.fm_set_num_threads(int(num_threads))
 
-        def get_version(self):
+        def get_version(self) -> str:
             from . import __version__
             return __version__
 

@@ -1,0 +1,2 @@
+/* sched.h for Windows (internal): see pthread.h beside it. */
+#include "pthread.h"

@@ -1,0 +1,129 @@
+"""What both C headers share: the header's name, its opening comment, array literals."""
+import re
+from pathlib import Path
+
+import numpy as np
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def check_network(net):
+    """Refuse anything but a Network with finite parameters, naming the first bad value."""
+    from ..network import Network
+
+    if not isinstance(net, Network):
+        raise TypeError(f"expected a fastmlp.Network, got {type(net).__name__}")
+    for l, layer in enumerate(net.layers):
+        for what, values in (("weights", layer.weights), ("biases", layer.biases)):
+            bad = np.argwhere(~np.isfinite(values))
+            if bad.size:
+                where = tuple(int(i) for i in bad[0])
+                raise ValueError(f"layer {l}'s {what} hold {values[where]} at index "
+                                 f"{where if len(where) > 1 else where[0]}: only a network "
+                                 "with finite parameters can be exported")
+
+
+def c_name(path, name):
+    """The prefix of every symbol in the header: `name`, or the file's stem made into a
+    C identifier ("digits-v2.h" gives "digits_v2")."""
+    if name is None:
+        name = re.sub(r"\W", "_", Path(path).name.split(".")[0]) or "network"
+        if name[0].isdigit():
+            name = "net_" + name
+        return name
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ValueError(f"name={name!r} is not a C identifier (letters, digits and _, "
+                         "not starting with a digit)")
+    return name
+
+
+def _record_line(history):
+    if history is None or len(history) == 0:
+        return "none"
+    last = history.records()[-1]
+    shown = [f"{key} {value:.6g}" for key, value in last.items()
+             if key != "epoch" and value is not None]
+    return f"epoch {last['epoch']}: " + ", ".join(shown)
+
+
+def description(net, title, arithmetic):
+    """The lines of the header's opening comment that describe the network.
+
+    Parameters
+    ----------
+    net : Network
+    title : str
+        The first line.
+    arithmetic : list of str
+        Lines saying how the header computes (dtype, scales), inserted after the facts.
+    """
+    sizes = net.sizes
+    n_params = sum(layer.weights.size + layer.biases.size for layer in net.layers)
+    multiply_adds = sum(layer.weights.size for layer in net.layers)
+    lines = [
+        title,
+        "",
+        f"sizes          {' -> '.join(map(str, sizes))} ({len(net.layers)} layers, "
+        f"{n_params:,} parameters)",
+        f"work           {multiply_adds:,} multiply-adds per sample",
+        f"cost           {net.cost} (the training cost)",
+        f"output         {net.output}",
+        f"trained as     {net.dtype.name}",
+        f"epochs trained {net.epochs_trained}",
+        f"last record    {_record_line(net.history)}",
+        "",
+        *arithmetic,
+    ]
+    return lines
+
+
+def opening(net, name, what, arithmetic, include, **defines):
+    """The header's opening comment, its #include and its sizes as macros:
+    NAME_N_INPUTS, NAME_N_OUTPUTS, NAME_MAX_HIDDEN (the widest hidden layer, 1 without
+    one) and NAME_<key> for each of `defines`."""
+    P = name.upper()
+    hidden = [layer.n_out for layer in net.layers[:-1]] or [1]
+    macros = {"N_INPUTS": net.sizes[0], "N_OUTPUTS": net.sizes[-1],
+              "MAX_HIDDEN": max(hidden), **defines}
+    return [comment(description(net, f"{name}.h: a fastmlp network as C99, {what}.", arithmetic)),
+            f"#include <{include}>\n",
+            "".join(f"#define {P}_{key} {value}\n" for key, value in macros.items())]
+
+
+def comment(lines):
+    """A C block comment of `lines`."""
+    body = "\n".join((" * " + line).rstrip() for line in lines)
+    return f"/*\n{body}\n */\n"
+
+
+def float_literal(value):
+    """The shortest decimal that reads back as the same float32, as a C float literal."""
+    return np.format_float_scientific(np.float32(value), unique=True) + "f"
+
+
+def array(ctype, name, values, literal, per_line=8):
+    """`static const ctype name[n] = {...};`, a matrix flattened row-major
+    (``name[rows * cols]``, each row starting a line).
+
+    literal : callable turning one NumPy scalar into its C literal.
+    """
+    values = np.asarray(values)
+    rows = values.reshape(-1, values.shape[-1]) if values.ndim > 1 else values[None, :]
+    dims = " * ".join(map(str, values.shape))
+    lines = []
+    for row in rows:
+        items = [literal(v) for v in row]
+        lines += [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    body = ",\n    ".join(lines)
+    return f"static const {ctype} {name}[{dims}] = {{\n    {body}\n}};\n"
+
+
+def guard(name, body):
+    """`body` inside an include guard named for `name`."""
+    macro = f"{name.upper()}_H"
+    return f"#ifndef {macro}\n#define {macro}\n\n{body}\n#endif /* {macro} */\n"
+
+
+def write(path, text):
+    Path(path).write_text(text, encoding="ascii")
+    return Path(path)
