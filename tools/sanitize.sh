@@ -21,8 +21,11 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 . "$VENV/bin/activate"
-pip install -q scikit-build-core cython cython-cmake numpy ninja cmake pytest hypothesis threadpoolctl \
-    || exit 1
+# the build tools, then the test extra's packages as pyproject.toml lists them
+pip install -q scikit-build-core cython cython-cmake numpy ninja cmake || exit 1
+python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))
+           ["project"]["optional-dependencies"]["test"]))' > "$VENV/test-requirements.txt"
+pip install -q -r "$VENV/test-requirements.txt" || exit 1
 pip install -q --no-build-isolation --force-reinstall --no-deps . \
     -Cbuild-dir=build/sanitize -Ccmake.build-type=RelWithDebInfo \
     "-Ccmake.define.CMAKE_C_FLAGS=$FLAGS" \
