@@ -36,7 +36,9 @@ LIBASAN="$(gcc -print-file-name=libasan.so)"
 ISAS="$(cd /tmp && LD_PRELOAD="$LIBASAN" ASAN_OPTIONS=detect_leaks=0 \
         python -c 'import fastmlp; print(" ".join(fastmlp.supported_isas()))')"
 rm -rf "$LOGS" && mkdir -p "$LOGS"
-export LD_PRELOAD="$LIBASAN" FASTMLP_SANITIZED=1 PYTHONMALLOC=malloc
+# libstdc++ too, so that ASan finds the real __cxa_throw for C++ extensions (matplotlib,
+# onnxruntime) loaded after it
+export LD_PRELOAD="$LIBASAN $(gcc -print-file-name=libstdc++.so)" FASTMLP_SANITIZED=1 PYTHONMALLOC=malloc
 # ASan stops at its first report; UBSan reports every one and carries on.  Both write to
 # stderr, which pytest leaves alone (--capture=sys) so that the reports reach the log.
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
