@@ -5,7 +5,7 @@
 Each entry point (found by introspection: every public callable of the module) gets N
 generated calls (default $FASTMLP_FUZZ_EXAMPLES, else 200): arrays of the right shapes
 and dtypes, often spoiled (a wrong shape, dtype or number of dimensions, Fortran order,
-a strided view, None, a Python list, read-only), lists of the wrong length, odd numbers.
+a strided view, data not aligned to its elements, None, a Python list, read-only), lists of the wrong length, odd numbers.
 Every call must return, or raise ValueError, TypeError, _kernels.KernelError (or, from
 network_forward, FloatingPointError for outputs that overflowed); any other
 exception is a failure, and a crash kills the process: run it in a subprocess, with
@@ -85,7 +85,7 @@ def array(draw, w, shape, dtype=None, spoil=True):
     if not spoil or not draw(chance(w["spoil"])):
         return a
     how = draw(st.sampled_from(["shape", "shape", "dtype", "fortran", "strided", "none", "list",
-                                "ndim", "readonly", "scalar"]))
+                                "ndim", "readonly", "scalar", "unaligned"]))
     if how == "shape" and shape:
         shape = list(shape)
         i = draw(st.integers(0, len(shape) - 1))
@@ -101,6 +101,8 @@ def array(draw, w, shape, dtype=None, spoil=True):
         view = wide[..., ::2]
         view[...] = a
         return view
+    if how == "unaligned":
+        return unaligned(a)
     if how == "none":
         return None
     if how == "list":
@@ -111,6 +113,15 @@ def array(draw, w, shape, dtype=None, spoil=True):
         a.flags.writeable = False
         return a
     return 1.5
+
+
+def unaligned(a):
+    """A C-contiguous copy of `a` whose data starts one byte past an aligned address."""
+    buffer = np.zeros(a.nbytes + a.itemsize + 1, dtype=np.uint8)
+    start = (-buffer.ctypes.data) % a.itemsize + 1
+    out = buffer[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 @st.composite
@@ -353,7 +364,8 @@ def describe(value):
     """A short description of an argument: arrays by shape, dtype and layout."""
     if isinstance(value, np.ndarray):
         layout = "C" if value.flags.c_contiguous else "F" if value.flags.f_contiguous else "strided"
-        return f"array{value.shape}:{value.dtype.str}:{layout}{'' if value.flags.writeable else ':ro'}"
+        flags = ("" if value.flags.writeable else ":ro") + ("" if value.flags.aligned else ":unaligned")
+        return f"array{value.shape}:{value.dtype.str}:{layout}{flags}"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(describe(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"
