@@ -71,7 +71,7 @@ reports=$(cat "$LOGS"/pytest-*.txt | grep -cE "$REPORT" || true)
 if [ "$reports" -gt 0 ]; then
     echo "FAIL: $reports sanitizer report(s); distinct places:"
     cat "$LOGS"/pytest-*.txt | grep -oE "[A-Za-z0-9_.]+\.[ch]:[0-9]+:[0-9]+: runtime error: .*|ERROR: AddressSanitizer: [a-z-]+" \
-        | sed -E 's/(of|by) -?[0-9]+/\1 N/g' | sort | uniq -c | head -n 20
+        | sed -E 's/(of|by) -?[0-9]+/\1 N/g; s/0x[0-9a-f]+/ADDR/g' | sort | uniq -c | head -n 20
     status=1
 fi
 [ "$status" -eq 0 ] && echo "OK: every path passed with 0 sanitizer reports" || echo "FAIL"
