@@ -34,6 +34,7 @@ static inline int64_t fm_bits_of_f64(double f) { union { double f; int64_t i; } 
 #define VEXP_MANT 23
 #define VEXP_BIAS 127
 #define VEXP_INT int32_t
+#define VEXP_UINT uint32_t
 #define VEXP_BITS fm_bits_of_f32
 #define VEXP_FROM_BITS fm_f32_from_bits
 #else
@@ -45,6 +46,7 @@ static inline int64_t fm_bits_of_f64(double f) { union { double f; int64_t i; } 
 #define VEXP_MANT 52
 #define VEXP_BIAS 1023
 #define VEXP_INT int64_t
+#define VEXP_UINT uint64_t
 #define VEXP_BITS fm_bits_of_f64
 #define VEXP_FROM_BITS fm_f64_from_bits
 #endif
@@ -67,8 +69,10 @@ static inline REAL FM_T(vexp)(REAL x)
 #endif
     VEXP_INT ni = VEXP_BITS(t) - VEXP_BITS(VEXP_SHIFT); /* n as an integer */
     VEXP_INT n1 = ni >> 1, n2 = ni - n1;                /* 2^n = 2^n1 2^n2, each normal */
-    REAL s1 = VEXP_FROM_BITS((VEXP_INT)((n1 + VEXP_BIAS) << VEXP_MANT));
-    REAL s2 = VEXP_FROM_BITS((VEXP_INT)((n2 + VEXP_BIAS) << VEXP_MANT));
+    /* the exponent field, shifted as unsigned: a signed left shift of a negative value
+       (inputs below the range, whose result is 0 anyway) is undefined in C */
+    REAL s1 = VEXP_FROM_BITS((VEXP_INT)((VEXP_UINT)(n1 + VEXP_BIAS) << VEXP_MANT));
+    REAL s2 = VEXP_FROM_BITS((VEXP_INT)((VEXP_UINT)(n2 + VEXP_BIAS) << VEXP_MANT));
     return p * s1 * s2;
 }
 
@@ -82,3 +86,4 @@ static inline REAL FM_T(vexp)(REAL x)
 #undef VEXP_BITS
 #undef VEXP_FROM_BITS
 #undef VEXP_INT
+#undef VEXP_UINT

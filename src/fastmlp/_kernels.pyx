@@ -121,19 +121,33 @@ def _expect(str name, tuple shape, tuple expected):
 
 
 # Data pointers of C-contiguous views; NULL for an empty view, whose data is never read.
-cdef inline floating *ptr1(const floating[::1] v) noexcept nogil:
-    return <floating *>&v[0] if v.shape[0] > 0 else NULL
+# The kernels load whole elements (and vectors of them): an array whose data is not
+# aligned to its element size (a view into a byte buffer at an odd offset) is refused.
+cdef int _check_aligned(const void *p, size_t size, str name) except -1:
+    if <size_t>p % size:
+        raise ValueError(f"{name} is not aligned to its {size}-byte elements; pass "
+                         f"np.require({name}, requirements='CA'), an aligned copy")
+    return 0
 
-cdef inline floating *ptr2(const floating[:, ::1] v) noexcept nogil:
-    return <floating *>&v[0, 0] if v.shape[0] > 0 and v.shape[1] > 0 else NULL
+cdef inline floating *ptr1(const floating[::1] v, str name) except? NULL:
+    if v.shape[0] == 0:
+        return NULL
+    _check_aligned(&v[0], sizeof(floating), name)
+    return <floating *>&v[0]
+
+cdef inline floating *ptr2(const floating[:, ::1] v, str name) except? NULL:
+    if v.shape[0] == 0 or v.shape[1] == 0:
+        return NULL
+    _check_aligned(&v[0, 0], sizeof(floating), name)
+    return <floating *>&v[0, 0]
 
 
 def exp(const floating[::1] x not None, floating[::1] y not None):
     """y = e^x, element by element; y may be x itself."""
     _expect("y", (y.shape[0],), (x.shape[0],))
     cdef Py_ssize_t n = x.shape[0]
-    cdef floating *xp = ptr1(x)
-    cdef floating *yp = ptr1(y)
+    cdef floating *xp = ptr1(x, "x")
+    cdef floating *yp = ptr1(y, "y")
     cdef int status
     with nogil:
         if floating is float:
@@ -147,8 +161,8 @@ def sigmoid(const floating[::1] z not None, floating[::1] a not None):
     """a = 1 / (1 + exp(-z)), element by element; a may be z itself."""
     _expect("a", (a.shape[0],), (z.shape[0],))
     cdef Py_ssize_t n = z.shape[0]
-    cdef floating *zp = ptr1(z)
-    cdef floating *ap = ptr1(a)
+    cdef floating *zp = ptr1(z, "z")
+    cdef floating *ap = ptr1(a, "a")
     cdef int status
     with nogil:
         if floating is float:
@@ -166,10 +180,10 @@ def dense_forward(const floating[:, ::1] X not None, const floating[:, ::1] W no
     _expect("W", (W.shape[0], W.shape[1]), (n_out, n_in))
     _expect("b", (b.shape[0],), (n_out,))
     _expect("A", (A.shape[0], A.shape[1]), (m, n_out))
-    cdef floating *Xp = ptr2(X)
-    cdef floating *Wp = ptr2(W)
-    cdef floating *bp = ptr1(b)
-    cdef floating *Ap = ptr2(A)
+    cdef floating *Xp = ptr2(X, "X")
+    cdef floating *Wp = ptr2(W, "W")
+    cdef floating *bp = ptr1(b, "b")
+    cdef floating *Ap = ptr2(A, "A")
     cdef int status
     with nogil:
         if floating is float:
@@ -198,14 +212,14 @@ def dense_backward(const floating[:, ::1] X not None, const floating[:, ::1] W n
     cdef floating *dXp = NULL
     if dX is not None:
         _expect("dX", (dX.shape[0], dX.shape[1]), (m, n_in))
-        dXp = ptr2(dX)
-    cdef floating *Xp = ptr2(X)
-    cdef floating *Wp = ptr2(W)
-    cdef floating *Ap = ptr2(A)
-    cdef floating *Gp = ptr2(G)
-    cdef floating *Dp = ptr2(D)
-    cdef floating *dWp = ptr2(dW)
-    cdef floating *dbp = ptr1(db)
+        dXp = ptr2(dX, "dX")
+    cdef floating *Xp = ptr2(X, "X")
+    cdef floating *Wp = ptr2(W, "W")
+    cdef floating *Ap = ptr2(A, "A")
+    cdef floating *Gp = ptr2(G, "G")
+    cdef floating *Dp = ptr2(D, "D")
+    cdef floating *dWp = ptr2(dW, "dW")
+    cdef floating *dbp = ptr1(db, "db")
     cdef int status
     with nogil:
         if floating is float:
@@ -225,9 +239,9 @@ def sgd_update(const floating[::1] g not None, floating[::1] p not None, floatin
     cdef floating *vp = NULL
     if v is not None:
         _expect("v", (v.shape[0],), (n,))
-        vp = ptr1(v)
-    cdef floating *gp = ptr1(g)
-    cdef floating *pp = ptr1(p)
+        vp = ptr1(v, "v")
+    cdef floating *gp = ptr1(g, "g")
+    cdef floating *pp = ptr1(p, "p")
     cdef int status
     with nogil:
         if floating is float:
@@ -242,8 +256,8 @@ def cost(const floating[:, ::1] A not None, const floating[:, ::1] Y not None,
     """The cost of outputs A against targets Y, both (m, n), averaged over the m rows."""
     cdef Py_ssize_t m = A.shape[0], n = A.shape[1]
     _expect("Y", (Y.shape[0], Y.shape[1]), (m, n))
-    cdef floating *Ap = ptr2(A)
-    cdef floating *Yp = ptr2(Y)
+    cdef floating *Ap = ptr2(A, "A")
+    cdef floating *Yp = ptr2(Y, "Y")
     cdef double out = 0
     cdef int status
     with nogil:
@@ -278,6 +292,9 @@ def _checked(str name, object array, tuple shape, object dtype, bint writable):
         raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
     if not array.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous (row-major); pass np.ascontiguousarray({name})")
+    if not array.flags.aligned:
+        raise ValueError(f"{name} is not aligned to its {array.itemsize}-byte elements; pass "
+                         f"np.require({name}, requirements='CA'), an aligned copy")
     if writable and not array.flags.writeable:
         raise ValueError(f"{name} is read-only, and training writes into it")
     return array
@@ -411,14 +428,17 @@ def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None
     cdef fm_epoch ep
     ep.cost = COSTS[cost]
     ep.n, ep.batch = n, batch
-    ep.X, ep.ldx = ptr2(X), X.shape[1]
-    ep.Y, ep.ldy = ptr2(Y), Y.shape[1]
-    ep.order = <const long long *>&order[0] if order is not None else NULL
-    ep.sample_scale = ptr1(sample_scale) if sample_scale is not None else NULL
+    ep.X, ep.ldx = ptr2(X, "X"), X.shape[1]
+    ep.Y, ep.ldy = ptr2(Y, "Y"), Y.shape[1]
+    ep.order = NULL
+    if order is not None:
+        _check_aligned(&order[0], sizeof(int64_t), "order")
+        ep.order = <const long long *>&order[0]
+    ep.sample_scale = ptr1(sample_scale, "sample_scale") if sample_scale is not None else NULL
     ep.lr, ep.decay, ep.momentum = lr, decay, momentum
     ep.first_batch, ep.n_batches = first_batch, n_batches
     cdef fm_epoch_result result
-    cdef floating *workp = ptr1(work)
+    cdef floating *workp = ptr1(work, "work")
     cdef size_t work_len = work.shape[0]
     cdef int status
     with nogil:
@@ -453,8 +473,8 @@ def network_forward(NetworkArrays arrays not None, const floating[:, ::1] X not 
         work = <floating *>malloc(work_len * sizeof(floating))
         if work == NULL:
             raise MemoryError()
-    cdef floating *Xp = ptr2(X)
-    cdef floating *outp = ptr2(out)
+    cdef floating *Xp = ptr2(X, "X")
+    cdef floating *outp = ptr2(out, "out")
     cdef int status
     with nogil:
         if floating is float:
@@ -468,8 +488,9 @@ def network_forward(NetworkArrays arrays not None, const floating[:, ::1] X not 
         return divmod(bad, n_in)
     if status == FM_ERR_OVERFLOW:
         raise FloatingPointError(
-            f"the network's outputs for row {bad} are not finite: its inputs are finite but "
-            f"so large that they overflowed inside the network; scale the inputs down")
+            f"the network's outputs for row {bad} are not finite although its inputs are: "
+            f"the inputs (or the weights) are so large that they overflowed inside the "
+            f"network; scale the inputs down")
     _check(status)
 
 
@@ -500,13 +521,13 @@ def get_num_threads():
     return fm_get_num_threads()
 
 
-def set_num_threads(int n):
+def set_num_threads(n):
     """The process-wide default thread count."""
-    if fm_set_num_threads(n) != 0:
+    if not isinstance(n, int) or not 1 <= n <= 64 or fm_set_num_threads(n) != 0:
         raise ValueError(f"the thread count must be between 1 and 64, got {n}")
 
 
-def set_local_num_threads(int n):
+def set_local_num_threads(n):
     """The calling thread's own count (0 removes it), leaving other threads alone."""
-    if fm_set_local_num_threads(n) != 0:
+    if not isinstance(n, int) or not 0 <= n <= 64 or fm_set_local_num_threads(n) != 0:
         raise ValueError(f"the thread count must be between 1 and 64 (or 0 for none), got {n}")

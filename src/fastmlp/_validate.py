@@ -81,7 +81,7 @@ def inputs(X, n_in, dtype, name="X", check_finite=True):
         raise ValueError(f"{name} must be 2-D (samples, features), got {X.ndim}-D shape {X.shape}")
     if X.shape[1] != n_in:
         raise ValueError(f"{name} has {X.shape[1]} features per sample, the network expects {n_in}")
-    X = np.ascontiguousarray(X, dtype=dtype)
+    X = np.require(X, dtype=dtype, requirements="CA")  # C-contiguous, aligned elements
     if check_finite:
         finite(name, X)
     return X, single
@@ -106,7 +106,7 @@ def targets(y, m, n_out, dtype, name="y"):
     if y.ndim != 2 or y.shape[1] != n_out:
         raise ValueError(f"{name} has shape {y.shape}: pass class labels of shape ({m},) "
                          f"or targets of shape ({m}, {n_out})")
-    Y = np.ascontiguousarray(y, dtype=dtype)
+    Y = np.require(y, dtype=dtype, requirements="CA")
     finite(name, Y)
     return Y
 
