@@ -1,5 +1,8 @@
 """Layer: the parameters of one fully connected layer."""
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from ._validate import as_dtype
 
@@ -24,37 +27,37 @@ class Layer:
     biases : ndarray, shape (n_out,)
     """
 
-    def __init__(self, n_in, n_out, *, dtype="float64"):
+    def __init__(self, n_in: int, n_out: int, *, dtype: Any = "float64") -> None:
         dtype = as_dtype(dtype)
         self._weights = np.zeros((n_out, n_in), dtype=dtype)
         self._biases = np.zeros(n_out, dtype=dtype)
 
     @property
-    def n_in(self):
+    def n_in(self) -> int:
         return self._weights.shape[1]
 
     @property
-    def n_out(self):
+    def n_out(self) -> int:
         return self._weights.shape[0]
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self._weights.dtype
 
     @property
-    def weights(self):
+    def weights(self) -> np.ndarray:
         return self._weights
 
     @weights.setter
-    def weights(self, value):
+    def weights(self, value: npt.ArrayLike) -> None:
         self._assign("weights", self._weights, value)
 
     @property
-    def biases(self):
+    def biases(self) -> np.ndarray:
         return self._biases
 
     @biases.setter
-    def biases(self, value):
+    def biases(self, value: npt.ArrayLike) -> None:
         self._assign("biases", self._biases, value)
 
     @staticmethod
@@ -64,7 +67,7 @@ class Layer:
             raise ValueError(f"{name} must have shape {target.shape}, got {value.shape}")
         target[...] = value
 
-    def parameters(self):
+    def parameters(self) -> list[np.ndarray]:
         """The live parameter arrays ``[weights, biases]``."""
         return [self._weights, self._biases]
 

@@ -2,6 +2,9 @@
 import contextlib
 import threading
 from collections import namedtuple
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
+
+import numpy.typing as npt
 
 import numpy as np
 
@@ -86,8 +89,10 @@ class Network:
         Epochs completed over the network's life.
     """
 
-    def __init__(self, sizes, *, cost="quadratic", output=None, init=None,
-                 dtype="float64", seed=None, backend="c"):
+    def __init__(self, sizes: Sequence[int], *, cost: str = "quadratic",
+                 output: Optional[str] = None, init: Optional[str] = None,
+                 dtype: Any = "float64", seed: Optional[int] = None,
+                 backend: str = "c") -> None:
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least 2 entries (inputs and outputs), got {sizes}")
@@ -108,7 +113,7 @@ class Network:
         weights, biases = initial_parameters(self.rng, sizes, init)
         for layer, w, b in zip(self.layers, weights, biases):
             layer.weights, layer.biases = w, b
-        self.history = None
+        self.history: Optional[History] = None
         self.epochs_trained = 0
         self._velocities = None  # momentum's state, kept between partial_fit calls
         self._training = False
@@ -117,18 +122,18 @@ class Network:
     # --- shape facts -------------------------------------------------------------------
 
     @property
-    def sizes(self):
+    def sizes(self) -> list[int]:
         return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.layers[0].dtype
 
     def __repr__(self):
         return (f"Network(sizes={self.sizes}, cost={self.cost!r}, output={self.output!r}, "
                 f"dtype={self.dtype.name!r})")
 
-    def summary(self):
+    def summary(self) -> str:
         """A text table of the layers (inputs, neurons, activation, parameters), the total
         number of parameters, the dtype, the cost and the epochs trained."""
         head = ("layer", "inputs", "neurons", "activation", "weights", "biases", "parameters")
@@ -153,7 +158,7 @@ class Network:
     def _biases(self):
         return [layer.biases for layer in self.layers]
 
-    def parameters(self):
+    def parameters(self) -> list[np.ndarray]:
         """The live parameter arrays: every layer's weights, then every layer's biases."""
         return self._weights() + self._biases()
 
@@ -172,10 +177,11 @@ class Network:
     def _backend(self):
         return BACKENDS[self.backend]
 
-    def _inputs(self, X, name="X", check_finite=True):
+    def _inputs(self, X: npt.ArrayLike, name: str = "X",
+                check_finite: bool = True) -> tuple[np.ndarray, bool]:
         return _validate.inputs(X, self.layers[0].n_in, self.dtype, name, check_finite)
 
-    def _targets(self, y, m, name="y"):
+    def _targets(self, y: npt.ArrayLike, m: int, name: str = "y") -> np.ndarray:
         return _validate.targets(y, m, self.layers[-1].n_out, self.dtype, name)
 
     # --- inference -----------------------------------------------------------------------
@@ -192,13 +198,13 @@ class Network:
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
 
-    def forward(self, X):
+    def forward(self, X: npt.ArrayLike) -> np.ndarray:
         """Output activations for X (m, n_in), shape (m, n_out); a 1-D X gives (n_out,)."""
         X, single = self._inputs(X, check_finite=False)
         out = self._forward(X)
         return out[0] if single else out
 
-    def predict(self, X):
+    def predict(self, X: npt.ArrayLike) -> np.ndarray:
         """Predicted class per sample, as int64: the largest output, or for a network
         with one output, 1 where it is at least 0.5.
 
@@ -212,7 +218,7 @@ class Network:
             return (out[..., 0] >= 0.5).astype(np.int64)
         return np.argmax(out, axis=-1)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: npt.ArrayLike) -> np.ndarray:
         """Class probabilities per sample, shape (m, n_classes).
 
         Softmax outputs are returned as they are; sigmoid outputs are divided by their sum
@@ -228,7 +234,7 @@ class Network:
             return out
         return out / out.sum(axis=-1, keepdims=True)
 
-    def evaluate(self, X, y):
+    def evaluate(self, X: npt.ArrayLike, y: npt.ArrayLike) -> tuple[float, Optional[float]]:
         """``(cost, accuracy)`` on X and labels or targets y (as in `fit`).
 
         The cost is averaged over the samples (without any L2 term); accuracy is the
@@ -246,7 +252,7 @@ class Network:
 
     # --- training ------------------------------------------------------------------------
 
-    def backprop(self, X, y):
+    def backprop(self, X: npt.ArrayLike, y: npt.ArrayLike) -> Gradients:
         """Gradients of the cost averaged over the rows of X, without changing the network.
 
         Returns a `Gradients` (weights, biases, errors), one array per layer, in the
@@ -261,10 +267,16 @@ class Network:
                                                     self.cost, self.output)
         return Gradients(list(dWs), list(dbs), list(deltas))
 
-    def fit(self, X, y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True,
-            validation_data=None, early_stopping=None, lr_schedule="constant",
-            lr_patience=10, callbacks=(), progress=None, verbose=False, threads=None,
-            sample_weight=None):
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike, *, epochs: int, batch_size: int,
+            lr: float, l2: float = 0.0, momentum: float = 0.0, shuffle: bool = True,
+            validation_data: Optional[tuple[npt.ArrayLike, npt.ArrayLike]] = None,
+            early_stopping: Optional[int] = None,
+            lr_schedule: Union[str, Callable[[int, float], float]] = "constant",
+            lr_patience: int = 10,
+            callbacks: Iterable[Callable[["Network", dict], None]] = (),
+            progress: Optional[bool] = None, verbose: bool = False,
+            threads: Optional[int] = None,
+            sample_weight: Optional[npt.ArrayLike] = None) -> History:
         """Train by mini-batch stochastic gradient descent, continuing from the current weights.
 
         Each epoch visits every sample once, in an order drawn from the network's Generator
@@ -362,8 +374,10 @@ class Network:
                              lr_patience=lr_patience, callbacks=callbacks, progress=progress,
                              verbose=verbose)
 
-    def partial_fit(self, X, y, *, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True,
-                    sample_weight=None, threads=None, progress=False):
+    def partial_fit(self, X: npt.ArrayLike, y: npt.ArrayLike, *, batch_size: int, lr: float,
+                    l2: float = 0.0, momentum: float = 0.0, shuffle: bool = True,
+                    sample_weight: Optional[npt.ArrayLike] = None,
+                    threads: Optional[int] = None, progress: Optional[bool] = False) -> History:
         """One epoch over (X, y), continuing exactly where the last call left off.
 
         Unlike `fit`, momentum's velocities are kept between `partial_fit` calls, so a
@@ -442,26 +456,26 @@ class Network:
 
     # --- persistence ---------------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path: Any) -> None:
         """Write the network to a ``.npz`` file (see `fastmlp.load`)."""
         from .serialization import save
         save(self, path)
 
     # --- explanation ---------------------------------------------------------------------
 
-    def explain(self, x, y, neuron=None):
+    def explain(self, x: npt.ArrayLike, y: Any, neuron: Any = None) -> Any:
         """Backpropagation on one example explained: see `fastmlp.explain.explain`."""
         from .explain import explain
         return explain(self, x, y, neuron)
 
     # --- export ----------------------------------------------------------------------------
 
-    def export_c(self, path, **options):
+    def export_c(self, path: Any, **options: Any) -> None:
         """Write the network as a C99 header (see `fastmlp.export.export_c` for options)."""
         from .export import export_c
         return export_c(self, path, **options)
 
-    def export_onnx(self, path):
+    def export_onnx(self, path: Any) -> None:
         """Write the network as an ONNX model (see `fastmlp.export.export_onnx`)."""
         from .export import export_onnx
         return export_onnx(self, path)

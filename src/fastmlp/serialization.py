@@ -16,7 +16,12 @@ import os
 import secrets
 import zipfile
 
+from typing import TYPE_CHECKING, Any, Union
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .network import Network
 
 FORMAT = "fastmlp.network"
 # 2: the digest covers each array's dtype and shape too.  1: header and bytes only
@@ -50,7 +55,7 @@ def _parameter_names(n_layers):
 
 # --- saving ---------------------------------------------------------------------------------
 
-def save(net, path):
+def save(net: "Network", path: Union[str, "os.PathLike[str]"]) -> None:
     """Write `net` to `path` (a .npz file: arrays W0, b0, W1, b1, ... and a header).
 
     The file appears complete or not at all: it is written to a temporary file in the
@@ -61,7 +66,7 @@ def save(net, path):
     """
     from . import __version__
 
-    arrays = {}
+    arrays: dict[str, Any] = {}
     for l, layer in enumerate(net.layers):
         arrays[f"W{l}"], arrays[f"b{l}"] = layer.weights, layer.biases
     header = {
@@ -216,7 +221,7 @@ def _check_arrays(path, header, arrays):
     return names
 
 
-def load(path):
+def load(path: Union[str, "os.PathLike[str]"]) -> "Network":
     """Read a network written by `Network.save`; it is identical, bit for bit.
 
     Reads files of format version 1 (fastmlp 0.1) and 2.
