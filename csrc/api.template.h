@@ -145,7 +145,8 @@ int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, 
     if (status != FM_OK) return status;
     const ptrdiff_t L = net->n_layers;
     FM_FAIL_IF(work == NULL, FM_ERR_NULL);
-    FM_FAIL_IF(work_len < FM_T(train_workspace)(net, ep->batch), FM_ERR_SIZE);
+    FM_T(layout) lay = {0};
+    FM_FAIL_IF(work_len < FM_T(lay_out)(L, net->sizes, ep->batch, NULL, &lay), FM_ERR_SIZE);
     const int output = net->output, cost = ep->cost;
     FM_FAIL_IF(!((cost == FM_QUADRATIC && output != FM_SOFTMAX) ||
                  (cost == FM_CROSS_ENTROPY && output == FM_SIGMOID) ||
@@ -157,12 +158,12 @@ int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, 
     FM_CHECK_MATRIX(ep->Y, ep->n, net->sizes[L], ep->ldy);
     for (ptrdiff_t l = 0; ep->momentum != 0 && l < L; l++)
         FM_FAIL_IF(net->vW[l] == NULL || net->vb[l] == NULL, FM_ERR_NULL);
-    const ptrdiff_t batches = (ep->n + ep->batch - 1) / ep->batch;
-    FM_FAIL_IF(ep->first_batch < 0 || ep->first_batch > batches, FM_ERR_VALUE);
+    /* at least one mini-batch to run: the online path reads its first row up front */
+    FM_FAIL_IF(ep->first_batch < 0 || ep->first_batch >= (ep->n + ep->batch - 1) / ep->batch,
+               FM_ERR_VALUE);
     /* only the rows this call visits are read, so only they are checked */
-    const ptrdiff_t first = ep->first_batch * ep->batch;
-    const ptrdiff_t last = ep->n_batches <= 0 || ep->n_batches >= batches - ep->first_batch
-                               ? ep->n : (ep->first_batch + ep->n_batches) * ep->batch;
+    ptrdiff_t first, last;
+    fm_epoch_rows(ep, &first, &last);
     for (ptrdiff_t i = first; ep->order && i < last; i++)
         FM_FAIL_IF(ep->order[i] < 0 || ep->order[i] >= ep->n, FM_ERR_VALUE);
     const REAL *scale = ep->sample_scale;

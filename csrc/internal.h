@@ -31,6 +31,17 @@ static inline ptrdiff_t fm_row(const long long *order, ptrdiff_t i)
     return order ? (ptrdiff_t)order[i] : i;
 }
 
+/* The rows [*start, *end) of the visiting order covered by the mini-batches an fm_epoch
+   names (first_batch .. first_batch + n_batches - 1, or to the epoch's end). */
+static inline void fm_epoch_rows(const fm_epoch *ep, ptrdiff_t *start, ptrdiff_t *end)
+{
+    const ptrdiff_t batches = (ep->n + ep->batch - 1) / ep->batch;
+    const ptrdiff_t last = ep->n_batches <= 0 || ep->n_batches >= batches - ep->first_batch
+                               ? batches : ep->first_batch + ep->n_batches;
+    *start = ep->first_batch * ep->batch;
+    *end = last * ep->batch < ep->n ? last * ep->batch : ep->n;
+}
+
 /* What a matrix product does with each finished element c of C = A B. */
 enum fm_epilogue_kind {
     FM_EPI_NONE,     /* store c */

@@ -44,11 +44,7 @@ static void FM_T(start_run)(const fm_network *net, const fm_epoch *ep, REAL *wor
     r->X = ep->X, r->Y = ep->Y, r->scale = ep->sample_scale;
     r->lr = (REAL)ep->lr, r->decay = (REAL)ep->decay, r->mu = (REAL)ep->momentum;
     r->output_derivative = ep->cost == FM_QUADRATIC && net->output == FM_SIGMOID;
-    const ptrdiff_t batches = (ep->n + ep->batch - 1) / ep->batch;
-    const ptrdiff_t last = ep->n_batches <= 0 || ep->n_batches >= batches - ep->first_batch
-                               ? batches : ep->first_batch + ep->n_batches;
-    r->start = ep->first_batch * ep->batch;
-    r->end = last * ep->batch < ep->n ? last * ep->batch : ep->n;
+    fm_epoch_rows(ep, &r->start, &r->end);
     memset(&r->lay, 0, sizeof r->lay);
     FM_T(lay_out)(r->L, r->sizes, ep->batch, work, &r->lay);
 }
