@@ -288,10 +288,21 @@ def test_train_epoch_stops_at_a_non_finite_cost(batch):
     work = np.empty(_kernels.train_workspace_size(arrays, batch))
     cost_sum, correct, failed = _kernels.train_epoch(
         arrays, X, Y, None, None, batch, "quadratic", 0.1, 0.0, 0.0, work)
-    # the epoch stops before updating with the bad mini-batch; the earlier ones count
-    ref = reference.feedforward([lists(np.ones((2, 3)))], [[0.0, 0.0]], lists(X[:1]))[-1]
-    assert failed == 4 // batch and cost_sum > 0 and np.isfinite(cost_sum)
-    assert correct <= 4 and not np.array_equal(W[0], np.ones((2, 3))) and ref[0][0] > 0.5
+    # the epoch stops before updating with the bad mini-batch; the earlier ones count and
+    # train exactly as the reference trains the first 4 samples
+    ref_W, ref_b = [lists(np.ones((2, 3)))], [[0.0, 0.0]]
+    ref_cost, ref_correct = 0.0, 0
+    for start in range(0, 4, batch):
+        rows = slice(start, start + batch)
+        out = reference.feedforward(ref_W, ref_b, lists(X[rows]))[-1]
+        ref_cost += reference.cost(out, lists(Y[rows]), "quadratic") * batch
+        ref_correct += count_correct(np.array(out), Y[rows])
+        reference.train_step(ref_W, ref_b, lists(X[rows]), lists(Y[rows]), 0.1)
+    assert failed == 4 // batch
+    assert correct == ref_correct
+    assert_close(cost_sum, ref_cost, np.float64, "cost of the good mini-batches")
+    assert_close(W[0], ref_W[0], np.float64, "W after the good mini-batches", trained=True)
+    assert_close(b[0], ref_b[0], np.float64, "b after the good mini-batches", trained=True)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -327,6 +338,7 @@ def test_an_epoch_in_chunks_equals_the_epoch_in_one_call(batch, momentum, dtype)
             assert_close(Wc[l], results[0][0][l], dtype, f"W[{l}]", trained=True)
             assert_close(bc[l], results[0][1][l], dtype, f"b[{l}]", trained=True)
         assert_close(total_cost, results[0][2], dtype, "cost", trained=True)
+        assert total_correct == results[0][3]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

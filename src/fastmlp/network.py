@@ -25,6 +25,9 @@ MAX_LAYERS = _kernels.MAX_LAYERS
 _TRAINING_FLAG_LOCK = threading.Lock()
 
 Gradients = namedtuple("Gradients", ["weights", "biases", "errors"])
+# The checked data and settings of one fit or partial_fit call; decay is per step (l2 / n).
+_TrainingJob = namedtuple("_TrainingJob", ["X", "Y", "batch_size", "lr", "decay", "momentum",
+                                           "threads", "sample_scale"])
 Gradients.__doc__ = """Result of Network.backprop, one entry per layer.
 
 weights[l] : (n_out, n_in), dC/dW averaged over the batch
@@ -367,7 +370,7 @@ class Network:
         if needs_validation and validation is None:
             raise ValueError("early_stopping and lr_schedule='halve' need validation_data")
         with self._exclusive_training():
-            self._velocities = self._zero_velocities() if job["momentum"] else None
+            self._velocities = self._zero_velocities() if job.momentum else None
             self.history = History()
             return self._run(job, validation, epochs=epochs, shuffle=shuffle,
                              early_stopping=early_stopping, lr_schedule=lr_schedule,
@@ -394,7 +397,7 @@ class Network:
         job = self._training_job(X, y, batch_size=batch_size, lr=lr, l2=l2, momentum=momentum,
                                  threads=threads, sample_weight=sample_weight)
         with self._exclusive_training():
-            if job["momentum"] and self._velocities is None:
+            if job.momentum and self._velocities is None:
                 self._velocities = self._zero_velocities()
             if self.history is None:
                 self.history = History()
@@ -409,16 +412,14 @@ class Network:
         Y = self._targets(y, n)
         if n == 0:
             raise ValueError("X has no samples")
-        job = dict(X=X, Y=Y,
-                   batch_size=min(_validate.positive_int("batch_size", batch_size), n),
-                   lr=_validate.nonnegative_float("lr", lr),
-                   decay=_validate.nonnegative_float("l2", l2) / n,
-                   momentum=_validate.nonnegative_float("momentum", momentum, upper=1.0),
-                   threads=None if threads is None else _validate.positive_int("threads", threads),
-                   sample_scale=None)
-        if sample_weight is not None:
-            job["sample_scale"] = _validate.sample_scale(sample_weight, n, self.dtype)
-        return job
+        return _TrainingJob(
+            X=X, Y=Y, batch_size=min(_validate.positive_int("batch_size", batch_size), n),
+            lr=_validate.nonnegative_float("lr", lr),
+            decay=_validate.nonnegative_float("l2", l2) / n,
+            momentum=_validate.nonnegative_float("momentum", momentum, upper=1.0),
+            threads=None if threads is None else _validate.positive_int("threads", threads),
+            sample_scale=None if sample_weight is None
+            else _validate.sample_scale(sample_weight, n, self.dtype))
 
     def _zero_velocities(self):
         return [np.zeros_like(w) for w in self._weights()], [np.zeros_like(b) for b in self._biases()]
@@ -437,16 +438,16 @@ class Network:
             self._training = False
 
     def _run(self, job, validation, **settings):
-        velocities = self._velocities if job["momentum"] else None
+        velocities = self._velocities if job.momentum else None
         trainer = self._backend().Trainer(self._weights(), self._biases(), velocities,
-                                          batch_size=job["batch_size"], cost=self.cost,
-                                          output=self.output, momentum=job["momentum"])
-        with runtime.threads(job["threads"]):
+                                          batch_size=job.batch_size, cost=self.cost,
+                                          output=self.output, momentum=job.momentum)
+        with runtime.threads(job.threads):
             return training.run(
-                self, trainer, job["X"], job["Y"], validation, history=self.history,
+                self, trainer, job.X, job.Y, validation, history=self.history,
                 velocities=[] if velocities is None else velocities[0] + velocities[1],
-                score=self._score, sample_scale=job["sample_scale"], lr=job["lr"],
-                decay=job["decay"], **settings)
+                score=self._score, sample_scale=job.sample_scale, lr=job.lr,
+                decay=job.decay, **settings)
 
     def _score(self, X, Y):
         """(cost, accuracy or None) of checked arrays."""
