@@ -271,18 +271,11 @@ def cost(const floating[:, ::1] A not None, const floating[:, ::1] Y not None,
 
 # --- the network, described once -----------------------------------------------------
 
-cdef void *_address(object array, bint writable) except NULL:
-    """The data pointer of a checked, non-empty, C-contiguous array (kept alive by the caller)."""
-    cdef Py_buffer view
-    PyObject_GetBuffer(array, &view, PyBUF_C_CONTIGUOUS | (PyBUF_WRITABLE if writable else 0))
-    cdef void *address = view.buf
-    PyBuffer_Release(&view)
-    return address
-
-
-def _checked(str name, object array, tuple shape, object dtype, bint writable):
-    """`array` itself when it is an ndarray of `shape` and `dtype`, C-contiguous (and
-    writable when asked); otherwise a ValueError or TypeError that names the problem."""
+cdef void *_address_of(str name, object array, tuple shape, object dtype,
+                       bint writable) except NULL:
+    """The data pointer of `array` (the caller keeps it alive) when it is an ndarray of
+    `shape` and `dtype`, C-contiguous, aligned to its elements (and writable when asked);
+    otherwise a ValueError or TypeError that names the problem."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name} must be a NumPy array, got {type(array).__name__}")
     if array.dtype != dtype:
@@ -292,12 +285,14 @@ def _checked(str name, object array, tuple shape, object dtype, bint writable):
         raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
     if not array.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous (row-major); pass np.ascontiguousarray({name})")
-    if not array.flags.aligned:
-        raise ValueError(f"{name} is not aligned to its {array.itemsize}-byte elements; pass "
-                         f"np.require({name}, requirements='CA'), an aligned copy")
     if writable and not array.flags.writeable:
         raise ValueError(f"{name} is read-only, and training writes into it")
-    return array
+    cdef Py_buffer view
+    PyObject_GetBuffer(array, &view, PyBUF_C_CONTIGUOUS | (PyBUF_WRITABLE if writable else 0))
+    cdef void *address = view.buf
+    PyBuffer_Release(&view)
+    _check_aligned(address, array.itemsize, name)
+    return address
 
 
 cdef class NetworkArrays:
@@ -329,21 +324,16 @@ cdef class NetworkArrays:
                              f"and {len(vbiases)} bias velocities")
         if output not in ACTIVATIONS:
             raise ValueError(f"output={output!r} is not one of {', '.join(map(repr, ACTIVATIONS))}")
-        first = weights[0]
-        if not isinstance(first, np.ndarray) or first.ndim != 2:
-            raise ValueError(f"weights[0] must be a 2-D array (n_out, n_in), got {first!r:.60}")
-        if first.dtype.name not in ("float32", "float64"):
-            raise ValueError(f"weights[0] has dtype {first.dtype}; a network holds float32 or float64")
-        self.dtype = first.dtype
-        sizes = [first.shape[1]]
         for l in range(L):
-            w = weights[l]
-            if not isinstance(w, np.ndarray) or w.ndim != 2:
-                raise ValueError(f"weights[{l}] must be a 2-D array (n_out, n_in)")
-            sizes.append(w.shape[0])
-        for l, n in enumerate(sizes):
-            if n < 1:
-                raise ValueError(f"layer sizes must be >= 1, got {sizes}")
+            if not isinstance(weights[l], np.ndarray) or weights[l].ndim != 2:
+                raise ValueError(f"weights[{l}] must be a 2-D array (n_out, n_in), "
+                                 f"got {weights[l]!r:.60}")
+        sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+        if min(sizes) < 1:
+            raise ValueError(f"layer sizes must be >= 1, got {sizes}")
+        self.dtype = weights[0].dtype
+        if self.dtype.name not in ("float32", "float64"):
+            raise ValueError(f"weights[0] has dtype {self.dtype}; a network holds float32 or float64")
         self.net.dtype = FM_FLOAT32 if self.dtype.name == "float32" else FM_FLOAT64
         self.net.n_layers = L
         self.net.output = ACTIVATIONS[output]
@@ -351,12 +341,12 @@ cdef class NetworkArrays:
             self.net.sizes[l] = sizes[l]
         for l in range(L):
             shape_w, shape_b = (sizes[l + 1], sizes[l]), (sizes[l + 1],)
-            self.net.W[l] = _address(_checked(f"weights[{l}]", weights[l], shape_w, self.dtype, writable), writable)
-            self.net.b[l] = _address(_checked(f"biases[{l}]", biases[l], shape_b, self.dtype, writable), writable)
+            self.net.W[l] = _address_of(f"weights[{l}]", weights[l], shape_w, self.dtype, writable)
+            self.net.b[l] = _address_of(f"biases[{l}]", biases[l], shape_b, self.dtype, writable)
             self.net.vW[l] = self.net.vb[l] = NULL
             if vweights is not None:
-                self.net.vW[l] = _address(_checked(f"vweights[{l}]", vweights[l], shape_w, self.dtype, True), True)
-                self.net.vb[l] = _address(_checked(f"vbiases[{l}]", vbiases[l], shape_b, self.dtype, True), True)
+                self.net.vW[l] = _address_of(f"vweights[{l}]", vweights[l], shape_w, self.dtype, True)
+                self.net.vb[l] = _address_of(f"vbiases[{l}]", vbiases[l], shape_b, self.dtype, True)
         self.sizes = tuple(sizes)
         self.writable = writable
         self.has_velocities = vweights is not None
