@@ -118,6 +118,14 @@ def array(ctype, name, values, literal, per_line=8):
     return f"static const {ctype} {name}[{dims}] = {{\n    {body}\n}};\n"
 
 
+def predict_rule(n_outputs, largest="output"):
+    """The header's predict, as its comment states it: a threshold at 0.5 for one output,
+    else the index of the `largest`.  This is Network.predict's rule for a classifier; a
+    regression network's predict returns its outputs, and its header's the same rule."""
+    return ("1 when the output is at least 0.5, else 0" if n_outputs == 1 else
+            f"the index of the largest {largest} (the first, on a tie)")
+
+
 def guard(name, body):
     """`body` inside an include guard named for `name`."""
     macro = f"{name.upper()}_H"

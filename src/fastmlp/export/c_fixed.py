@@ -208,9 +208,8 @@ def header(net, name):
         f"    x: {P}_N_INPUTS floats; out: {P}_N_OUTPUTS floats,",
         *returns,
         f"int {p}_predict(const float *x)",
-        "    " + ("1 when the output is at least 0.5, else 0" if n_out == 1 and net.output != "softmax"
-                  else "1 (a single softmax output is always 1)" if n_out == 1
-                  else "the index of the largest output sum (the first, on a tie)") + ".",
+        "    " + ("1 (a single softmax output is always 1)" if n_out == 1 and net.output == "softmax"
+                  else c_common.predict_rule(n_out, "output sum")) + ".",
         "Nothing is allocated: the integer activations and sums live on the stack.",
         "No libm: link nothing but this header.",
     ]
