@@ -9,18 +9,18 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def check_network(net):
     """Refuse anything but a Network with finite parameters, naming the first bad value."""
+    from .._validate import finite
     from ..network import Network
 
     if not isinstance(net, Network):
         raise TypeError(f"expected a fastmlp.Network, got {type(net).__name__}")
     for l, layer in enumerate(net.layers):
-        for what, values in (("weights", layer.weights), ("biases", layer.biases)):
-            bad = np.argwhere(~np.isfinite(values))
-            if bad.size:
-                where = tuple(int(i) for i in bad[0])
-                raise ValueError(f"layer {l}'s {what} hold {values[where]} at index "
-                                 f"{where if len(where) > 1 else where[0]}: only a network "
-                                 "with finite parameters can be exported")
+        for what, values in zip(("weights", "biases"), layer.parameters()):
+            try:
+                finite(f"layers[{l}].{what}", values)
+            except ValueError as error:
+                raise ValueError(f"{error}: only a network with finite parameters can be "
+                                 "exported") from None
 
 
 def c_name(path, name):
