@@ -177,8 +177,9 @@ def test_altered_header_is_refused(tmp_path, resign):
 
 # Header fields a forger may change; each must be refused with the field named.
 BAD_FIELDS = [
-    ("cost", None), ("cost", "hinge"), ("output", "softmax"), ("dtype", "float16"),
-    ("dtype", None), ("backend", "gpu"), ("epochs_trained", -5), ("epochs_trained", 2.5),
+    ("cost", None), ("cost", "hinge"), ("cost", ["quadratic"]), ("output", "softmax"),
+    ("output", {"sigmoid": 1}), ("dtype", "float16"), ("dtype", None), ("dtype", ["float32"]),
+    ("backend", "gpu"), ("backend", ["c"]), ("epochs_trained", -5), ("epochs_trained", 2.5),
     ("epochs_trained", True), ("epochs_trained", None), ("sizes", [5]), ("sizes", [5, 0, 3]),
     ("sizes", "5,4,3"), ("sizes", None), ("rng_state", None), ("rng_state", {"state": 1}),
     ("sha256", None),

@@ -173,6 +173,7 @@ def _is_count(value, minimum):
 
 def _check_header(path, header):
     """Refuse a header whose fields are missing or not what `save` writes."""
+    from ._validate import DTYPES
     from .network import BACKENDS, OUTPUTS
 
     def bad(field, expected):
@@ -180,18 +181,18 @@ def _check_header(path, header):
         return LoadError(f"{path} has an invalid header: {field!r} must be {expected}, "
                          f"got {shown}")
 
+    def one_of(field, allowed, condition=""):
+        allowed = tuple(allowed)  # compared, never hashed: a forged list or dict is refused too
+        if header.get(field) not in allowed:
+            raise bad(field, f"one of {', '.join(map(repr, allowed))}{condition}")
+
     sizes = header.get("sizes")
     if not (isinstance(sizes, list) and len(sizes) >= 2 and all(_is_count(n, 1) for n in sizes)):
         raise bad("sizes", "a list of at least 2 positive integers")
-    if header.get("cost") not in OUTPUTS:
-        raise bad("cost", f"one of {', '.join(map(repr, OUTPUTS))}")
-    if header.get("output") not in OUTPUTS[header["cost"]]:
-        raise bad("output", f"one of {', '.join(map(repr, OUTPUTS[header['cost']]))} "
-                            f"with cost {header['cost']!r}")
-    if header.get("dtype") not in ("float32", "float64"):
-        raise bad("dtype", "'float32' or 'float64'")
-    if header.get("backend") not in BACKENDS:
-        raise bad("backend", f"one of {', '.join(map(repr, BACKENDS))}")
+    one_of("cost", OUTPUTS)
+    one_of("output", OUTPUTS[header["cost"]], f" with cost {header['cost']!r}")
+    one_of("dtype", DTYPES)
+    one_of("backend", BACKENDS)
     if not _is_count(header.get("epochs_trained"), 0):
         raise bad("epochs_trained", "an integer >= 0")
     if not isinstance(header.get("rng_state"), dict):

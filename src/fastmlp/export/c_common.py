@@ -9,18 +9,18 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def check_network(net):
     """Refuse anything but a Network with finite parameters, naming the first bad value."""
+    from .._validate import finite
     from ..network import Network
 
     if not isinstance(net, Network):
         raise TypeError(f"expected a fastmlp.Network, got {type(net).__name__}")
     for l, layer in enumerate(net.layers):
-        for what, values in (("weights", layer.weights), ("biases", layer.biases)):
-            bad = np.argwhere(~np.isfinite(values))
-            if bad.size:
-                where = tuple(int(i) for i in bad[0])
-                raise ValueError(f"layer {l}'s {what} hold {values[where]} at index "
-                                 f"{where if len(where) > 1 else where[0]}: only a network "
-                                 "with finite parameters can be exported")
+        for what, values in zip(("weights", "biases"), layer.parameters()):
+            try:
+                finite(f"layers[{l}].{what}", values)
+            except ValueError as error:
+                raise ValueError(f"{error}: only a network with finite parameters can be "
+                                 "exported") from None
 
 
 def c_name(path, name):
@@ -116,6 +116,14 @@ def array(ctype, name, values, literal, per_line=8):
         lines += [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     body = ",\n    ".join(lines)
     return f"static const {ctype} {name}[{dims}] = {{\n    {body}\n}};\n"
+
+
+def predict_rule(n_outputs, largest="output"):
+    """The header's predict, as its comment states it: a threshold at 0.5 for one output,
+    else the index of the `largest`.  This is Network.predict's rule for a classifier; a
+    regression network's predict returns its outputs, and its header's the same rule."""
+    return ("1 when the output is at least 0.5, else 0" if n_outputs == 1 else
+            f"the index of the largest {largest} (the first, on a tie)")
 
 
 def guard(name, body):

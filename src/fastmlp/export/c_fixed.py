@@ -187,6 +187,8 @@ def header(net, name):
     layers = quantise(net)
     n_out = net.sizes[-1]
     *_, out_bits = layers[-1]
+    # f per layer: the weights' scale, the sums' less the inputs' (x, then activations)
+    weight_bits = [bits - (ACT_BITS if l else INPUT_BITS) for l, (*_, bits) in enumerate(layers)]
     if net.output == "sigmoid":
         returns = ["    the output layer's sigmoid activations (Network.forward's, to about 1e-3)."]
     elif net.output == "identity":
@@ -199,8 +201,7 @@ def header(net, name):
         f"               inputs int16 at 2^-{INPUT_BITS} (saturating at +-{2 ** (15 - INPUT_BITS)}),",
         f"               activations int16 at 2^-{ACT_BITS}, weights int16 at 2^-f per layer,",
         "               f the largest with max|W| 2^f <= 32767 (and the int32 biases in range):",
-        "               " + ", ".join(f"layer {l}: f = {bits - (INPUT_BITS if l == 0 else ACT_BITS)}"
-                                      for l, (_, _, bits) in enumerate(layers)) + ".",
+        "               " + ", ".join(f"layer {l}: f = {f}" for l, f in enumerate(weight_bits)) + ".",
         "               Sums are exact in int64; the sigmoid is a table with linear",
         f"               interpolation (every 1/16 on [0, {TABLE_END}]), off by at most 1.1e-4.",
         "",
@@ -208,18 +209,16 @@ def header(net, name):
         f"    x: {P}_N_INPUTS floats; out: {P}_N_OUTPUTS floats,",
         *returns,
         f"int {p}_predict(const float *x)",
-        "    " + ("1 when the output is at least 0.5, else 0" if n_out == 1 and net.output != "softmax"
-                  else "1 (a single softmax output is always 1)" if n_out == 1
-                  else "the index of the largest output sum (the first, on a tie)") + ".",
+        "    " + ("1 (a single softmax output is always 1)" if n_out == 1 and net.output == "softmax"
+                  else c_common.predict_rule(n_out, "output sum")) + ".",
         "Nothing is allocated: the integer activations and sums live on the stack.",
         "No libm: link nothing but this header.",
     ]
     table = sigmoid_table()
     parts = c_common.opening(net, name, "in int16 fixed point", arithmetic, "stdint.h",
                              INPUT_BITS=INPUT_BITS)
-    for l, (Wq, bq, bits) in enumerate(layers):
-        parts.append(f"/* layer {l}: W = w{l} / 2^{bits - (INPUT_BITS if l == 0 else ACT_BITS)}, "
-                     f"sums and b = b{l} at 2^-{bits} */")
+    for l, ((Wq, bq, bits), f) in enumerate(zip(layers, weight_bits)):
+        parts.append(f"/* layer {l}: W = w{l} / 2^{f}, sums and b = b{l} at 2^-{bits} */")
         parts.append(c_common.array("int16_t", f"{p}_w{l}", Wq, str, per_line=12))
         parts.append(c_common.array("int32_t", f"{p}_b{l}", bq, str, per_line=8))
     parts.append(_HELPERS.format(

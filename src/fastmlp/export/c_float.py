@@ -57,16 +57,11 @@ ARGMAX = """\
     return best;"""
 
 
-def predict_rule(n_outputs):
-    """predict's rule, as the header states it (the same as Network.predict)."""
-    return ("1 when the output is at least 0.5, else 0" if n_outputs == 1 else
-            "the index of the largest output (the first, on a tie)")
-
-
 def header(net, name):
     """The text of the float32 header for `net`, its symbols prefixed with `name`."""
     p, P = name, name.upper()
     layers = net.layers
+    rule = c_common.predict_rule(net.sizes[-1])
     arithmetic = [
         "arithmetic     float32: weights rounded to float, sums accumulated in float"
         + (" (the network itself computes in float64)" if net.dtype == np.float64 else ""),
@@ -75,7 +70,7 @@ def header(net, name):
         f"    x: {P}_N_INPUTS floats; out: {P}_N_OUTPUTS floats, the output layer's",
         f"    {net.output} activations (what Network.forward returns).",
         f"int {p}_predict(const float *x)",
-        f"    {predict_rule(net.sizes[-1])}.",
+        f"    {rule}.",
         "Nothing is allocated: the hidden layers' activations live on the stack",
         f"({P}_MAX_HIDDEN floats, twice). Link with -lm for expf.",
     ]
@@ -88,7 +83,6 @@ def header(net, name):
     used |= {net.output} & set(_ACTIVATIONS)
     parts += [_ACTIVATIONS[a].format(p=p) for a in sorted(used)]
     parts.append(_forward(net, p, P))
-    rule = predict_rule(net.sizes[-1])
     body = ("    return out[0] >= 0.5f;" if net.sizes[-1] == 1 else ARGMAX.format(P=P))
     parts.append(_PREDICT.format(p=p, P=P, rule=rule, body=body))
     return c_common.guard(name, "\n".join(parts))

@@ -28,15 +28,16 @@ def model(net):
     elem = TensorProto.FLOAT if net.dtype == np.float32 else TensorProto.DOUBLE
     nodes, initializers, current = [], [], "x"
     for l, layer in enumerate(net.layers):
-        activation = net.output if l == len(net.layers) - 1 else "sigmoid"
+        last = l == len(net.layers) - 1
+        activation = net.output if last else "sigmoid"
         op = ACTIVATION_OPS[activation]
         z = f"z{l}" if op else "y"
-        initializers += [numpy_helper.from_array(np.ascontiguousarray(layer.weights), f"W{l}"),
-                         numpy_helper.from_array(np.ascontiguousarray(layer.biases), f"b{l}")]
+        initializers += [numpy_helper.from_array(layer.weights, f"W{l}"),
+                         numpy_helper.from_array(layer.biases, f"b{l}")]
         nodes.append(helper.make_node("Gemm", [current, f"W{l}", f"b{l}"], [z], transB=1,
                                       name=f"dense{l}"))
         if op:
-            current = "y" if l == len(net.layers) - 1 else f"a{l}"
+            current = "y" if last else f"a{l}"
             attributes = {"axis": 1} if op == "Softmax" else {}
             nodes.append(helper.make_node(op, [z], [current], name=f"{activation}{l}", **attributes))
     graph = helper.make_graph(
