@@ -471,12 +471,14 @@ class Network:
 
     # --- export ----------------------------------------------------------------------------
 
-    def export_c(self, path: Any, **options: Any) -> None:
-        """Write the network as a C99 header (see `fastmlp.export.export_c` for options)."""
+    def export_c(self, path: Any, **options: Any) -> Any:
+        """Write the network as a C99 header (see `fastmlp.export.export_c` for options);
+        returns the header's path."""
         from .export import export_c
         return export_c(self, path, **options)
 
-    def export_onnx(self, path: Any) -> None:
-        """Write the network as an ONNX model (see `fastmlp.export.export_onnx`)."""
+    def export_onnx(self, path: Any) -> Any:
+        """Write the network as an ONNX model (see `fastmlp.export.export_onnx`); returns
+        the model's path."""
         from .export import export_onnx
         return export_onnx(self, path)
