@@ -200,25 +200,39 @@ class FastMLPBase(BaseEstimator):
             options["sample_weight"] = weights
         return options
 
-    def _fit(self, X_given: ArrayLike, y_given: ArrayLike, sample_weight: ArrayLike | None
-             ) -> Self:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
+        """Train a new network for `max_iter` epochs (fewer with early stopping).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : array_like, shape (n_samples,) or (n_samples, n_targets)
+            Class labels (a classifier takes one column only), or regression targets.
+        sample_weight : array_like, shape (n_samples,), optional
+            Non-negative; each sample's gradient counts ``w_i / mean(w)`` times.
+
+        Returns
+        -------
+        self
+        """
         self._check_params()
-        X, y = validate_data(self, X_given, y_given, reset=True,
-                             dtype=_validate.as_dtype(self.dtype), **self._validate_options())
-        targets = self._targets(y, reset=True)
-        weights = self._sample_weights(X, targets, sample_weight, partial=False)
+        X_checked, y_checked = validate_data(self, X, y, reset=True,
+                                             dtype=_validate.as_dtype(self.dtype),
+                                             **self._validate_options())
+        targets = self._targets(y_checked, reset=True)
+        weights = self._sample_weights(X_checked, targets, sample_weight, partial=False)
         seed, split_seed = self._seeds()
-        network = self._new_network(X.shape[1], self._n_outputs(targets), seed)
+        network = self._new_network(X_checked.shape[1], self._n_outputs(targets), seed)
 
         validation = None
         scores: list[float] = []
         options = self._step_options(weights)
         if self.early_stopping:
-            parts = [X, targets] + ([weights] if weights is not None else [])
+            parts = [X_checked, targets] + ([weights] if weights is not None else [])
             split = train_test_split(*parts, test_size=self.validation_fraction,
                                      random_state=split_seed,
                                      stratify=self._stratify(targets))
-            X, Xv, targets, tv = split[:4]
+            X_checked, Xv, targets, tv = split[:4]
             if weights is not None:
                 options["sample_weight"] = split[4]
             validation = (Xv, tv)
@@ -227,7 +241,7 @@ class FastMLPBase(BaseEstimator):
                 callbacks=[lambda net, record: scores.append(
                     self._validation_score(net, record, validation))])
 
-        history = network.fit(X, targets, epochs=self.max_iter, progress=False,
+        history = network.fit(X_checked, targets, epochs=self.max_iter, progress=False,
                               verbose=bool(self.verbose), **options)
         self.network_ = network
         self.history_ = history

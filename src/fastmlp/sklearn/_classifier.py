@@ -122,24 +122,6 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
 
     # Public API --------------------------------------------------------------------------
 
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> Self:
-        """Train a new network for `max_iter` epochs (fewer with early stopping).
-
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_features)
-        y : array_like, shape (n_samples,)
-            Class labels.
-        sample_weight : array_like, shape (n_samples,), optional
-            Non-negative; each sample's gradient counts ``w_i / mean(w)`` times.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, sample_weight)
-
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None,
                     sample_weight: ArrayLike | None = None) -> Self:
         """One epoch over (X, y), continuing from the current parameters and velocities.

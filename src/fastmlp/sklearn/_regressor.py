@@ -103,23 +103,6 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
 
     # Public API --------------------------------------------------------------------------
 
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> Self:
-        """Train a new network for `max_iter` epochs (fewer with early stopping).
-
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_features)
-        y : array_like, shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array_like, shape (n_samples,), optional
-            Non-negative; each sample's gradient counts ``w_i / mean(w)`` times.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, sample_weight)
-
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
                     ) -> Self:
         """One epoch over (X, y), continuing from the current parameters and velocities.
