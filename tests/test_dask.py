@@ -44,6 +44,10 @@ def client():
 
 
 def test_each_worker_runs_fastmlp_on_its_own_thread_count(client):
+    # A count other than 1 first, so the default (one per CPU) on a one-CPU machine
+    # cannot pass for the plugin's work.
+    client.run(fastmlp.set_num_threads, 3)
+    assert list(client.run(fastmlp_threads_seen).values()) == [[3], [3]]
     client.register_plugin(FastmlpThreads())
     assert list(client.run(fastmlp_threads_seen).values()) == [[1], [1]]
     seen = client.gather([client.submit(threads_during_fit, pure=False, workers=[w])

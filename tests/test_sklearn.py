@@ -164,7 +164,7 @@ def test_fit_is_network_fit_with_the_drawn_seed(digits):
         np.testing.assert_array_equal(layer.weights, W.T)
 
 
-def test_pickle_round_trip(digits, tmp_path):
+def test_pickle_round_trip(digits):
     X_train, X_test, y_train, _ = digits
     model = FastMLPClassifier(hidden_layer_sizes=(10,), max_iter=2, dtype="float32",
                               random_state=0).fit(X_train, y_train)

@@ -2,9 +2,9 @@
 
 The thread count defaults to $FASTMLP_NUM_THREADS, else the CPUs this process may use;
 `set_num_threads` and threadpoolctl (when installed) change it for the process; the
-`threads` context manager and `Network.fit(threads=...)` for the calling thread only.  Small work always stays on one thread.
-The instruction-set path defaults to the best this CPU supports; $FASTMLP_ISA
-("baseline", "avx2", "avx512") or `set_isa` forces one.
+`threads` context manager and `Network.fit(threads=...)` for the calling thread only.
+Small work always stays on one thread.  The instruction-set path defaults to the best
+this CPU supports; $FASTMLP_ISA ("baseline", "avx2", "avx512") or `set_isa` forces one.
 """
 import contextlib
 import os

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -106,12 +106,10 @@ class FastMLPBase(BaseEstimator):
     """
 
     _outputs: dict[str, str]
+    # Keyword arguments for `validate_data` when it checks (X, y).
+    _validate_options: ClassVar[dict[str, Any]] = {}
 
     # Hooks -------------------------------------------------------------------------------
-
-    def _validate_options(self) -> dict[str, Any]:
-        """Keyword arguments for `validate_data` when it checks (X, y)."""
-        raise NotImplementedError
 
     def _targets(self, y: NDArray[Any], *, reset: bool, partial: bool = False,
                  classes: ArrayLike | None = None) -> NDArray[Any]:
@@ -121,7 +119,8 @@ class FastMLPBase(BaseEstimator):
         """
         raise NotImplementedError
 
-    def _n_outputs(self, targets: NDArray[Any]) -> int:
+    def _n_outputs(self) -> int:
+        """The network's outputs, known once `_targets` has run with `reset`."""
         raise NotImplementedError
 
     def _class_weights(self, targets: NDArray[Any], partial: bool) -> NDArray[np.float64] | None:
@@ -186,8 +185,8 @@ class FastMLPBase(BaseEstimator):
         seed, split_seed = check_random_state(self.random_state).randint(SEED_BOUND, size=2)
         return int(seed), int(split_seed)
 
-    def _new_network(self, n_features: int, n_outputs: int, seed: int) -> Network:
-        return Network([n_features, *self._hidden(), n_outputs], cost=self.cost,
+    def _new_network(self, n_features: int, seed: int) -> Network:
+        return Network([n_features, *self._hidden(), self._n_outputs()], cost=self.cost,
                        output=self._outputs[self.cost], init=self.init, dtype=self.dtype,
                        seed=seed)
 
@@ -200,25 +199,39 @@ class FastMLPBase(BaseEstimator):
             options["sample_weight"] = weights
         return options
 
-    def _fit(self, X_given: ArrayLike, y_given: ArrayLike, sample_weight: ArrayLike | None
-             ) -> Self:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
+        """Train a new network for `max_iter` epochs (fewer with early stopping).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        y : array_like, shape (n_samples,) or (n_samples, n_targets)
+            Class labels (a classifier takes one column only), or regression targets.
+        sample_weight : array_like, shape (n_samples,), optional
+            Non-negative; each sample's gradient counts ``w_i / mean(w)`` times.
+
+        Returns
+        -------
+        self
+        """
         self._check_params()
-        X, y = validate_data(self, X_given, y_given, reset=True,
-                             dtype=_validate.as_dtype(self.dtype), **self._validate_options())
-        targets = self._targets(y, reset=True)
-        weights = self._sample_weights(X, targets, sample_weight, partial=False)
+        X_checked, y_checked = validate_data(self, X, y, reset=True,
+                                             dtype=_validate.as_dtype(self.dtype),
+                                             **self._validate_options)
+        targets = self._targets(y_checked, reset=True)
+        weights = self._sample_weights(X_checked, targets, sample_weight, partial=False)
         seed, split_seed = self._seeds()
-        network = self._new_network(X.shape[1], self._n_outputs(targets), seed)
+        network = self._new_network(X_checked.shape[1], seed)
 
         validation = None
         scores: list[float] = []
         options = self._step_options(weights)
         if self.early_stopping:
-            parts = [X, targets] + ([weights] if weights is not None else [])
+            parts = [X_checked, targets] + ([weights] if weights is not None else [])
             split = train_test_split(*parts, test_size=self.validation_fraction,
                                      random_state=split_seed,
                                      stratify=self._stratify(targets))
-            X, Xv, targets, tv = split[:4]
+            X_checked, Xv, targets, tv = split[:4]
             if weights is not None:
                 options["sample_weight"] = split[4]
             validation = (Xv, tv)
@@ -227,7 +240,7 @@ class FastMLPBase(BaseEstimator):
                 callbacks=[lambda net, record: scores.append(
                     self._validation_score(net, record, validation))])
 
-        history = network.fit(X, targets, epochs=self.max_iter, progress=False,
+        history = network.fit(X_checked, targets, epochs=self.max_iter, progress=False,
                               verbose=bool(self.verbose), **options)
         self.network_ = network
         self.history_ = history
@@ -246,12 +259,12 @@ class FastMLPBase(BaseEstimator):
             self._check_params()
         dtype = _validate.as_dtype(self.dtype) if first else self.network_.dtype
         X, y = validate_data(self, X_given, y_given, reset=first, dtype=dtype,
-                             **self._validate_options())
+                             **self._validate_options)
         targets = self._targets(y, reset=first, partial=True, classes=classes)
         weights = self._sample_weights(X, targets, sample_weight, partial=True)
         if first:
             seed, _ = self._seeds()
-            self.network_ = self._new_network(X.shape[1], self._n_outputs(targets), seed)
+            self.network_ = self._new_network(X.shape[1], seed)
             self.validation_scores_ = self.best_validation_score_ = None
         # The network appends the epoch to its history (the one `fit` started, if any).
         self.history_ = self.network_.partial_fit(X, targets, **self._step_options(weights))

@@ -79,9 +79,6 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
 
     # Hooks of FastMLPBase ----------------------------------------------------------------
 
-    def _validate_options(self) -> dict[str, Any]:
-        return {}
-
     def _targets(self, y: NDArray[Any], *, reset: bool, partial: bool = False,
                  classes: ArrayLike | None = None) -> NDArray[np.int64]:
         """Class indices into `classes_` (set here by `fit` and the first `partial_fit`)."""
@@ -100,7 +97,7 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
                              f"samples of at least 2 classes")
         return indices.astype(np.int64)
 
-    def _n_outputs(self, targets: NDArray[Any]) -> int:
+    def _n_outputs(self) -> int:
         return len(self.classes_)
 
     def _class_weights(self, targets: NDArray[Any], partial: bool) -> NDArray[np.float64] | None:
@@ -121,24 +118,6 @@ class FastMLPClassifier(ClassifierMixin, FastMLPBase):
         return float(record["val_accuracy"])
 
     # Public API --------------------------------------------------------------------------
-
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> Self:
-        """Train a new network for `max_iter` epochs (fewer with early stopping).
-
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_features)
-        y : array_like, shape (n_samples,)
-            Class labels.
-        sample_weight : array_like, shape (n_samples,), optional
-            Non-negative; each sample's gradient counts ``w_i / mean(w)`` times.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, sample_weight)
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None,
                     sample_weight: ArrayLike | None = None) -> Self:

@@ -37,6 +37,7 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
     """
 
     _outputs = {"quadratic": "identity", "cross_entropy": "sigmoid"}
+    _validate_options = {"multi_output": True, "y_numeric": True}
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] | int = (100,), *,
                  cost: str = "quadratic",
@@ -73,9 +74,6 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
 
     # Hooks of FastMLPBase ----------------------------------------------------------------
 
-    def _validate_options(self) -> dict[str, Any]:
-        return {"multi_output": True, "y_numeric": True}
-
     def _targets(self, y: NDArray[Any], *, reset: bool, partial: bool = False,
                  classes: ArrayLike | None = None) -> NDArray[np.floating]:
         """y as float targets (n_samples, n_outputs_); `n_outputs_` set or checked."""
@@ -93,7 +91,7 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
                                  f"= {targets[where]}")
         return targets
 
-    def _n_outputs(self, targets: NDArray[Any]) -> int:
+    def _n_outputs(self) -> int:
         return self.n_outputs_
 
     def _validation_score(self, net: Network, record: dict[str, Any],
@@ -102,23 +100,6 @@ class FastMLPRegressor(RegressorMixin, FastMLPBase):
         return float(r2_score(y_val, net.forward(X_val)))
 
     # Public API --------------------------------------------------------------------------
-
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-            ) -> Self:
-        """Train a new network for `max_iter` epochs (fewer with early stopping).
-
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_features)
-        y : array_like, shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array_like, shape (n_samples,), optional
-            Non-negative; each sample's gradient counts ``w_i / mean(w)`` times.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, sample_weight)
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
                     ) -> Self:
