@@ -1,8 +1,20 @@
-"""Save a figure as a small PNG: 256 colours are plenty for these pictures, and the
-many thin lines of a network picture make a full-colour PNG several times larger."""
+"""What the examples that draw share: their options, and saving a figure as a small PNG
+(256 colours are plenty for these pictures, and the many thin lines of a network picture
+make a full-colour PNG several times larger)."""
+import argparse
 import io
+from pathlib import Path
 
 from PIL import Image  # installed with matplotlib
+
+
+def parse_args(description, quick):
+    """--out FOLDER (a Path, default .) and --quick, whose help is `quick`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=Path("."),
+                        help="folder for the pictures (default: .)")
+    parser.add_argument("--quick", action="store_true", help=quick)
+    return parser.parse_args()
 
 
 def save(display, path, dpi=80):

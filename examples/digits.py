@@ -3,21 +3,15 @@ network on a test image it gets wrong, and the blame flowing back from that mist
 
     python examples/digits.py [--out FOLDER] [--quick]
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 import fastmlp
-from _figures import save
+from _figures import parse_args, save
 from fastmlp import datasets
 from fastmlp.plot import BlameDisplay, LearningCurveDisplay, NetworkDisplay
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("--out", default=".", help="folder for the pictures (default: .)")
-parser.add_argument("--quick", action="store_true", help="3 epochs, for the tests")
-args = parser.parse_args()
-out = Path(args.out)
+args = parse_args(__doc__.split("\n\n")[0], quick="3 epochs, for the tests")
+out = args.out
 
 X, y = datasets.load_digits()
 (X_train, y_train), (X_test, y_test) = datasets.split(X, y, test_fraction=0.25, seed=0)

@@ -7,20 +7,14 @@ which learned XOR from each of those 20 seeds.
 
     python examples/xor.py [--out FOLDER] [--quick]
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 import fastmlp
-from _figures import save
+from _figures import parse_args, save
 from fastmlp.plot import BlameDisplay, NetworkDisplay
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("--out", default=".", help="folder for the pictures (default: .)")
-parser.add_argument("--quick", action="store_true", help="for the tests (XOR is quick anyway)")
-args = parser.parse_args()
-out = Path(args.out)
+args = parse_args(__doc__.split("\n\n")[0], quick="for the tests (XOR is quick anyway)")
+out = args.out
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 y = np.array([0, 1, 1, 0])

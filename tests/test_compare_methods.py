@@ -3,21 +3,18 @@ import numpy as np
 import pytest
 
 import fastmlp
-from helpers import DTYPES
+from helpers import COMBOS, DTYPES, toy_data
 
 # |backprop - central difference| allowed.  The nudges run in float64 with eps = 1e-6:
 # truncation is about eps^2 |C'''| ~ 1e-12 and rounding about 1e-16 |C| / eps ~ 1e-10, so
 # float64 is held to 1e-8.  A float32 backprop rounds each gradient to about 1e-7 of the
 # sums it adds (terms up to about 1 here), so float32 is held to 1e-5.
 TOLERANCE = {np.dtype("float64"): 1e-8, np.dtype("float32"): 1e-5}
-COMBOS = [("quadratic", "sigmoid"), ("quadratic", "identity"),
-          ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")]
 
 
 def toy(dtype, cost="quadratic", output=None, sizes=(5, 4, 3), m=7):
-    rng = np.random.default_rng(4)
     net = fastmlp.Network(list(sizes), cost=cost, output=output, dtype=dtype, seed=2)
-    return net, rng.uniform(0, 1, (m, sizes[0])), rng.integers(0, sizes[-1], m)
+    return net, *toy_data(m, sizes[0], sizes[-1], seed=4)
 
 
 def count_forward_passes(monkeypatch):

@@ -1,14 +1,13 @@
 """explain: the numbers against the pure-Python reference and net.backprop, the text, bad input."""
+import re
+
 import numpy as np
 import pytest
 
 import fastmlp
 from fastmlp import reference
 from fastmlp.explain import explain
-from helpers import DTYPES, assert_close, lists
-
-COMBOS = [("quadratic", "sigmoid"), ("quadratic", "identity"),
-          ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")]
+from helpers import COMBOS, DTYPES, assert_close, lists, params
 
 
 def example(sizes, cost="quadratic", output=None, dtype=np.float64, seed=3):
@@ -23,8 +22,7 @@ def test_numbers_match_reference(dtype, cost, output):
     net, x = example([5, 4, 6, 3], cost, output, dtype)
     y = 2
     e = explain(net, x, y)
-    weights = [lists(layer.weights) for layer in net.layers]
-    biases = [lists(layer.biases) for layer in net.layers]
+    weights, biases = params(net)
     Y = [[0.0, 0.0, 1.0]]
     activations = reference.feedforward(weights, biases, lists(x[None]), output)
     _, _, deltas = reference.backprop(weights, biases, lists(x[None]), Y, cost, output)
@@ -110,7 +108,7 @@ def test_text_lists_layers_and_blame():
     ("output", "must be (layer, index)")])
 def test_bad_neuron(neuron, message):
     net, x = example([6, 4, 3])
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         net.explain(x, 0, neuron=neuron)
 
 

@@ -68,6 +68,12 @@ def read_idx(path: PathLike) -> NDArray[np.uint8]:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def scale_images(images: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """Images (count, rows, cols) of uint8 pixels as inputs (count, rows * cols) of float64
+    holding pixel / 256, in [0, 1) as in Nielsen's mnist.pkl.gz."""
+    return images.reshape(len(images), -1) / 256.0
+
+
 def find_mnist(path: PathLike | None = None) -> Path | None:
     """The folder holding the MNIST IDX files: `path`, else $FASTMLP_DATA; None if neither."""
     path = path if path is not None else os.environ.get(DATA_ENV)
@@ -86,7 +92,7 @@ def load_mnist(path: PathLike | None = None
     """MNIST from its IDX files in `path` (default: $FASTMLP_DATA).
 
     Returns ``{"train": (X, y), "test": (X, y)}`` with X float64 of shape (n, 784)
-    holding pixel / 256 (in [0, 1), as in Nielsen's mnist.pkl.gz) and y int64 labels.
+    as `scale_images` makes it and y int64 labels.
     Nielsen's split takes the first 50,000 training images for training and the last
     10,000 for validation.
     """
@@ -99,7 +105,7 @@ def load_mnist(path: PathLike | None = None
         y = read_idx(_idx_file(folder, labels))
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
             raise ValueError(f"{folder}: {part} images {X.shape} and labels {y.shape} do not match")
-        out[part] = (X.reshape(len(X), -1) / 256.0, y.astype(np.int64))
+        out[part] = (scale_images(X), y.astype(np.int64))
     return out
 
 

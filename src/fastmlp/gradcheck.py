@@ -112,12 +112,20 @@ class MethodComparison:
     samples: int
     parameters: int
     nudged: int
-    forward_passes: int
     nudge_seconds: float
-    nudge_seconds_all: float
     backprop_seconds: float
     max_difference: float
     max_gradient: float
+
+    @property
+    def forward_passes(self) -> int:
+        return 2 * self.nudged
+
+    @property
+    def nudge_seconds_all(self) -> float:
+        if not self.extrapolated:
+            return self.nudge_seconds
+        return self.nudge_seconds * self.parameters / self.nudged
 
     @property
     def extrapolated(self) -> bool:
@@ -199,6 +207,5 @@ def compare_methods(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6,
     nudge_seconds = time.perf_counter() - started
     return MethodComparison(
         sizes=net.sizes, samples=X64.shape[0], parameters=parameters, nudged=len(picks),
-        forward_passes=2 * len(picks), nudge_seconds=nudge_seconds,
-        nudge_seconds_all=nudge_seconds * parameters / len(picks),
-        backprop_seconds=backprop_seconds, max_difference=difference, max_gradient=largest)
+        nudge_seconds=nudge_seconds, backprop_seconds=backprop_seconds,
+        max_difference=difference, max_gradient=largest)

@@ -102,8 +102,7 @@ def _idx_files(args, labels_required):
             if len(y) != len(X):
                 raise ValueError(f"{len(y)} labels for the {len(X)} images of {args.images}")
             y = y.astype(np.int64)
-    # pixel / 256, in [0, 1), as datasets.load_mnist scales a MNIST folder
-    return Data(X.reshape(len(X), -1) / 256.0, y, None, f"--images {args.images}", False)
+    return Data(datasets.scale_images(X), y, None, f"--images {args.images}", False)
 
 
 def read_csv(path, label_column, labels_required):
