@@ -58,6 +58,7 @@ const char *fm_isa_name(int isa); /* "baseline", "avx2", "avx512" */
 int fm_get_num_threads(void);     /* the calling thread's count: its override, else the default */
 int fm_set_num_threads(int n);    /* the process-wide default; 1 <= n <= 64, else FM_ERR_VALUE */
 int fm_set_local_num_threads(int n); /* the calling thread's override; 0 removes it */
+int fm_get_local_num_threads(void);  /* that override, 0 when there is none */
 
 /* Activation applied by a layer to Z = X W^T + b. */
 typedef enum fm_activation {

@@ -97,6 +97,8 @@ int fm_set_local_num_threads(int n)
     return FM_OK;
 }
 
+int fm_get_local_num_threads(void) { return local_threads; }
+
 int fm_threads_for(double flops, ptrdiff_t units)
 {
     double by_work = flops / MIN_FLOPS_PER_THREAD;

@@ -10,7 +10,7 @@ HERE = Path(__file__).parent
 HEADER = HERE.parent / "csrc" / "fastmlp.h"
 # Exported names that are not kernels: tested in test_threads.py.
 NOT_KERNELS = {"KernelError", "get_isa", "set_isa", "supported_isas", "get_num_threads",
-               "set_num_threads", "set_local_num_threads"}
+               "set_num_threads", "set_local_num_threads", "get_local_num_threads"}
 
 
 def exported_kernels():

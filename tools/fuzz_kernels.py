@@ -327,6 +327,7 @@ def strategies():
         "dense_backward": dense_backward(), "sgd_update": sgd_update(), "cost": cost(),
         "exp": elementwise(), "sigmoid": elementwise(),
         "get_isa": no_arguments(), "supported_isas": no_arguments(), "get_num_threads": no_arguments(),
+        "get_local_num_threads": no_arguments(),
         "set_isa": st.sampled_from(["baseline", "avx2", "avx512", "neon", "", None, 1]).map(lambda v: ((v,), {})),
         "set_num_threads": thread_count(), "set_local_num_threads": thread_count(),
     }

@@ -21,6 +21,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_get_num_threads()
     int fm_set_num_threads(int n)
     int fm_set_local_num_threads(int n)
+    int fm_get_local_num_threads()
     enum: FM_MAX_LAYERS
     enum: FM_ERR_NONFINITE
     enum: FM_ERR_OVERFLOW
@@ -515,6 +516,11 @@ def set_num_threads(n):
     """The process-wide default thread count."""
     if not isinstance(n, int) or not 1 <= n <= 64 or fm_set_num_threads(n) != 0:
         raise ValueError(f"the thread count must be between 1 and 64, got {n}")
+
+
+def get_local_num_threads():
+    """The calling thread's own count, 0 when it has none."""
+    return fm_get_local_num_threads()
 
 
 def set_local_num_threads(n):

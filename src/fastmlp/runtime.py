@@ -8,7 +8,6 @@ this CPU supports; $FASTMLP_ISA ("baseline", "avx2", "avx512") or `set_isa` forc
 """
 import contextlib
 import os
-import threading
 import warnings
 from collections.abc import Iterator
 
@@ -29,10 +28,6 @@ def set_isa(name: str) -> None:
     _kernels.set_isa(name)
 
 
-# The calling thread's own count, set by `threads`; 0 when it has none.
-_local = threading.local()
-
-
 @contextlib.contextmanager
 def threads(n: int | None) -> Iterator[None]:
     """``with fastmlp.threads(1): ...`` runs the kernels this thread calls in the block on
@@ -40,14 +35,12 @@ def threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
-    before = getattr(_local, "count", 0)
+    before = _kernels.get_local_num_threads()
     _kernels.set_local_num_threads(n)
-    _local.count = n
     try:
         yield
     finally:
         _kernels.set_local_num_threads(before)
-        _local.count = before
 
 
 def _check_forced_isa() -> None:
