@@ -20,7 +20,7 @@ import pytest
 
 import fastmlp
 from fastmlp import _kernels
-from helpers import DTYPES
+from helpers import DTYPES, toy_data
 
 import subprocess_scenarios as scenarios
 
@@ -247,9 +247,9 @@ def test_ctrl_c_during_fit_lands_quickly_and_rolls_back():
 
 # --- threads --------------------------------------------------------------------------------
 
-def toy(n=400, n_in=30, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 1, (n, n_in)), rng.integers(0, 5, n)
+def toy(n):
+    """n samples of 30 features in 5 classes."""
+    return toy_data(m=n, n_in=30, n_classes=5)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -339,7 +339,7 @@ def test_fork_after_threaded_training_does_not_hang():
 
 def test_fork_while_another_thread_trains_does_not_hang():
     (report,) = run_scenario("fork_while_training")
-    assert report == {"codes": [0, 0, 0], "parent_alive": True}
+    assert report == {"codes": [0, 0, 0]}  # None would be a child that hung and was killed
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
