@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 
 import fastmlp
 from fastmlp import _kernels, _testing, numpy_backend
-from helpers import DTYPES, assert_close, random_array
+from helpers import DTYPES, assert_close, random_array, unaligned
 
 # The fast product's blocking (csrc/gemm.template.h): register tiles of MR rows by NR
 # columns, NR = 2 vectors (8, 16, 32 float32 lanes or 4, 8, 16 float64 lanes on the
@@ -190,12 +190,6 @@ def test_reference_matches_numpy(M, N, K, kind, dtype):
             assert_close(got[name], value, dtype, f"{name}, {use}, {spacing}")
 
 
-def unaligned(shape):
-    """A float64 array whose data starts one byte past an element boundary."""
-    raw = np.zeros(np.prod(shape) * 8 + 1, dtype=np.uint8)
-    return raw[1:].view(np.float64).reshape(shape)
-
-
 def bad_calls():
     """(what is wrong, the call's arguments, the message that must name it)."""
     A, B, C = np.ones((4, 3)), np.ones((3, 2)), np.zeros((4, 2))
@@ -218,7 +212,7 @@ def bad_calls():
         ("A reversed", (A[::-1], B, C), {}, r"A \(shape \(4, 3\), strides \(-24, 8\)\)"),
         ("A's rows overlapping", (np.lib.stride_tricks.as_strided(wide, (4, 3), (8, 8)), B, C), {},
          "A .* that do not overlap"),
-        ("A unaligned", (unaligned((4, 3)), B, C), {}, "A is not aligned to its 8-byte elements"),
+        ("A unaligned", (unaligned(A), B, C), {}, "A is not aligned to its 8-byte elements"),
         ("C is A", (wide[:, :2], np.ones((2, 2)), wide[:, 2:4]), {}, "C shares memory with A"),
         ("unknown kind", (A, B, C), dict(kind="relu"), "kind='relu' is not one of 'none', 'scale'"),
         ("kind not a name", (A, B, C), dict(kind=["sgd"]), r"kind=\['sgd'\] is not one of"),

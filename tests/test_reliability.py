@@ -20,7 +20,7 @@ import pytest
 
 import fastmlp
 from fastmlp import _kernels
-from helpers import DTYPES, toy_data
+from helpers import DTYPES, toy_data, unaligned
 
 import subprocess_scenarios as scenarios
 
@@ -98,7 +98,6 @@ def test_fuzz_known_defects():
 
 
 def test_kernels_refuse_arrays_not_aligned_to_their_elements():
-    unaligned = import_fuzz().unaligned
     W, b = [np.ones((3, 4))], [np.zeros(3)]
     X = unaligned(np.ones((5, 4)))
     assert X.flags.c_contiguous and not X.flags.aligned
@@ -111,11 +110,16 @@ def test_kernels_refuse_arrays_not_aligned_to_their_elements():
 
 
 def test_the_public_api_copies_unaligned_inputs_into_aligned_ones():
-    unaligned = import_fuzz().unaligned
-    net = fastmlp.Network([4, 3], seed=0)
+    net, twin = fastmlp.Network([4, 3], seed=0), fastmlp.Network([4, 3], seed=0)
     X = unaligned(np.linspace(0, 1, 20).reshape(5, 4))
+    assert not X.flags.aligned
     np.testing.assert_array_equal(net.forward(X), net.forward(np.array(X)))
-    net.fit(X, np.arange(5) % 3, epochs=1, batch_size=2, lr=0.1)
+    y = np.arange(5) % 3
+    history = net.fit(X, y, epochs=1, batch_size=2, lr=0.1)
+    twin_history = twin.fit(np.array(X), y, epochs=1, batch_size=2, lr=0.1)
+    assert history.train_cost == twin_history.train_cost
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p, q)
 
 
 # --- no leak over 10,000 calls ---------------------------------------------------------------
