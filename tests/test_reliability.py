@@ -90,13 +90,6 @@ def test_fuzz_has_a_strategy_for_every_entry_point():
     assert not set(names) - set(fuzz_kernels.strategies()), "entry points without a strategy"
 
 
-def test_fuzz_known_defects():
-    """Cases once defects (a thread count past a C int; arrays not aligned to their
-    elements): generated only on request, and now refused like any other."""
-    done = run_fuzz("--include-known-defects", "--examples", "20")
-    assert done.returncode == 0, done.stdout
-
-
 def test_kernels_refuse_arrays_not_aligned_to_their_elements():
     W, b = [np.ones((3, 4))], [np.zeros(3)]
     X = unaligned(np.ones((5, 4)))
