@@ -40,17 +40,13 @@ KINDS = ["none", "scale", "bias", "bias, sigmoid", "dsigmoid", "sgd", "sgd, mome
 THREADS = [1, 2]
 
 
-def stored(rng, rows, cols, dtype, spacing, fill=None):
-    """A rows x cols matrix whose rows lie `spacing` apart in a larger buffer: "tight",
-    "padded" (3 more elements) or "4 KB" (the next multiple of 4096 bytes)."""
+def stored(rng, rows, cols, dtype, spacing):
+    """A random rows x cols matrix whose rows lie `spacing` apart in a larger buffer:
+    "tight", "padded" (3 more elements) or "4 KB" (the next multiple of 4096 bytes)."""
     itemsize = np.dtype(dtype).itemsize
     ld = {"tight": cols, "padded": cols + 3,
           "4 KB": -(-cols * itemsize // 4096) * 4096 // itemsize}[spacing]
-    if fill is None:
-        buffer = random_array(rng, (rows, ld), dtype)
-    else:
-        buffer = np.full((rows, ld), fill, dtype=dtype)
-    return buffer[:, :cols]
+    return random_array(rng, (rows, ld), dtype)[:, :cols]
 
 
 def operands(rng, use, spacing, M, N, K, dtype):
