@@ -48,15 +48,6 @@ def random_array(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
 
 
-def unaligned(a):
-    """A C-contiguous copy of `a` whose data starts one byte past an aligned address."""
-    buffer = np.zeros(a.nbytes + a.itemsize + 1, dtype=np.uint8)
-    start = (-buffer.ctypes.data) % a.itemsize + 1
-    out = buffer[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
-
-
 # Every valid pairing of cost and output activation.
 COMBOS = [("quadratic", "sigmoid"), ("quadratic", "identity"),
           ("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")]

@@ -13,7 +13,8 @@ from threadpoolctl import threadpool_limits
 
 import fastmlp
 from fastmlp import _kernels, _testing, numpy_backend
-from helpers import DTYPES, assert_close, random_array, unaligned
+from fastmlp._testing import unaligned
+from helpers import DTYPES, assert_close, random_array
 
 # The fast product's blocking (csrc/gemm.template.h): register tiles of MR rows by NR
 # columns, NR = 2 vectors (8, 16, 32 float32 lanes or 4, 8, 16 float64 lanes on the

@@ -20,7 +20,8 @@ import pytest
 
 import fastmlp
 from fastmlp import _kernels
-from helpers import DTYPES, toy_data, unaligned
+from fastmlp._testing import unaligned
+from helpers import DTYPES, toy_data
 
 import subprocess_scenarios as scenarios
 

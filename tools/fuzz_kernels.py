@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from fastmlp import _kernels
+from fastmlp._testing import unaligned
 
 FLOATS = [np.float32, np.float64]
 BAD_DTYPES = [np.float16, np.int32, np.int64, np.complex128, np.bool_, ">f8", ">f4"]
@@ -105,15 +106,6 @@ def array(draw, w, shape, dtype=None, spoil=True):
         a.flags.writeable = False
         return a
     return 1.5
-
-
-def unaligned(a):
-    """A C-contiguous copy of `a` whose data starts one byte past an aligned address."""
-    buffer = np.zeros(a.nbytes + a.itemsize + 1, dtype=np.uint8)
-    start = (-buffer.ctypes.data) % a.itemsize + 1
-    out = buffer[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
 
 
 @st.composite
