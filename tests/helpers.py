@@ -1,5 +1,9 @@
 """Shared test helpers: the tolerance table, conversions to the reference's lists, toy data."""
 import gzip
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 
@@ -98,15 +102,11 @@ C_FLAGS = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-O2"]
 
 def c_compiler():
     """The system C compiler (``$CC``, else cc), or None."""
-    import os
-    import shutil
     return shutil.which(os.environ.get("CC", "cc"))
 
 
 def compile_c(source, workdir, name="program"):
     """Compile C `source` in `workdir` with C_FLAGS and libm; return the executable."""
-    import subprocess
-    from pathlib import Path
     workdir = Path(workdir)
     (workdir / f"{name}.c").write_text(source)
     exe = workdir / name
@@ -120,8 +120,6 @@ def run_header(header, name, X, n_outputs):
 
     Returns forward's outputs (m, n_outputs) float32 and predict's classes (m,) int32.
     """
-    import subprocess
-    from pathlib import Path
     header = Path(header).resolve()
     workdir = header.parent
     exe = compile_c(C_RUNNER.format(header=header.name, p=name, P=name.upper()), workdir,

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 import fastmlp
+from helpers import toy_data  # this script's folder is first on sys.path
 
 
 def say(**fields):
@@ -36,14 +37,9 @@ def digest(net):
     return h.hexdigest()
 
 
-def toy_problem(seed=0, n=200, n_in=20, n_classes=4):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 1, (n, n_in)), rng.integers(0, n_classes, n)
-
-
 def train_toy(seed=0, threads=None):
     """A small network trained for 3 epochs: the digest of its parameters."""
-    X, y = toy_problem(seed)
+    X, y = toy_data(m=200, n_in=20, n_classes=4, seed=seed)
     net = fastmlp.Network([20, 64, 4], seed=seed)
     net.fit(X, y, epochs=3, batch_size=32, lr=0.5, momentum=0.5, threads=threads)
     return digest(net)
@@ -158,7 +154,7 @@ def fork_while_training():
     time.sleep(0.2)
     codes = [_fork_and_train(expected) for _ in range(3)]
     trainer.join()
-    say(codes=codes, parent_alive=True)
+    say(codes=codes)
 
 
 def _worker(seed):

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from fastmlp import _kernels
+from fastmlp._testing import unaligned
 
 FLOATS = [np.float32, np.float64]
 BAD_DTYPES = [np.float16, np.int32, np.int64, np.complex128, np.bool_, ">f8", ">f4"]
@@ -31,14 +32,6 @@ ALLOWED = (ValueError, TypeError, _kernels.KernelError, FloatingPointError)
 # How often an argument is spoiled, drawn once per call: about one argument in this many.
 # Some calls are then all valid and reach the C code, others are spoiled everywhere.
 SPOIL_RATES = [10**6, 100, 30, 10, 3]
-
-
-# Defects of fastmlp that are still open, each with a strict-xfail test of its own in
-# tests/test_reliability.py; generated only with --include-known-defects, so that the
-# fuzz meanwhile keeps guarding everything else.
-INCLUDE_KNOWN_DEFECTS = {
-    "int-overflow": False,  # set_num_threads(2**31): OverflowError from Cython's int conversion
-}
 
 
 def entry_points():
@@ -113,15 +106,6 @@ def array(draw, w, shape, dtype=None, spoil=True):
         a.flags.writeable = False
         return a
     return 1.5
-
-
-def unaligned(a):
-    """A C-contiguous copy of `a` whose data starts one byte past an aligned address."""
-    buffer = np.zeros(a.nbytes + a.itemsize + 1, dtype=np.uint8)
-    start = (-buffer.ctypes.data) % a.itemsize + 1
-    out = buffer[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
 
 
 @st.composite
@@ -258,11 +242,6 @@ def train_epoch(draw):
 
 
 @st.composite
-def network_arrays_call(draw):
-    return draw(network_arrays())
-
-
-@st.composite
 def network_forward(draw):
     w = draw(world())
     m, sizes = w["m"], w["sizes"]
@@ -311,8 +290,8 @@ def elementwise(draw):
 
 
 def thread_count():
-    huge = [2**31] if INCLUDE_KNOWN_DEFECTS["int-overflow"] else []
-    return st.sampled_from([1, 2, 0, -1, 64, 65, None, 1.5] + huge).map(lambda v: ((v,), {}))
+    # 2**31: past a C int (once an OverflowError from Cython's conversion)
+    return st.sampled_from([1, 2, 0, -1, 64, 65, None, 1.5, 2**31]).map(lambda v: ((v,), {}))
 
 
 def no_arguments():
@@ -322,7 +301,7 @@ def no_arguments():
 def strategies():
     """The strategy of each entry point (built after the command line is read)."""
     return {
-            "NetworkArrays": network_arrays_call(), "train_workspace_size": train_workspace_size(),
+        "NetworkArrays": network_arrays(), "train_workspace_size": train_workspace_size(),
         "train_epoch": train_epoch(), "network_forward": network_forward(), "dense_forward": dense_forward(),
         "dense_backward": dense_backward(), "sgd_update": sgd_update(), "cost": cost(),
         "exp": elementwise(), "sigmoid": elementwise(),
@@ -331,6 +310,7 @@ def strategies():
         "set_isa": st.sampled_from(["baseline", "avx2", "avx512", "neon", "", None, 1]).map(lambda v: ((v,), {})),
         "set_num_threads": thread_count(), "set_local_num_threads": thread_count(),
     }
+
 
 # Calls that crashed fastmlp 0.1 (weights, biases and velocities were then lists passed
 # to train_epoch itself), tried before the generated ones.
@@ -423,11 +403,7 @@ def main(argv=None):
                         help="generated calls per entry point")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FASTMLP_FUZZ_SEED", 0)))
     parser.add_argument("--trace", action="store_true", help="print each call on stderr first")
-    parser.add_argument("--include-known-defects", action="store_true",
-                        help=f"also generate the calls of open defects: {', '.join(INCLUDE_KNOWN_DEFECTS)}")
     args = parser.parse_args(argv)
-    if args.include_known_defects:
-        INCLUDE_KNOWN_DEFECTS.update(dict.fromkeys(INCLUDE_KNOWN_DEFECTS, True))
 
     names = entry_points()
     missing = [n for n in names if n not in strategies()]

@@ -8,8 +8,10 @@
 #   tools/valgrind.sh        (a few minutes: valgrind runs Python about 30x slower)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
 OUT="${VALGRIND_OUT:-build/valgrind}"
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"  # absolute: memcheck runs from /tmp
 ISAS="$(cd /tmp && python -c 'import fastmlp; print(" ".join(i for i in fastmlp.supported_isas() if i != "avx512"))')"
 
 status=0
@@ -18,8 +20,8 @@ for isa in $ISAS; do
     echo "=== valgrind memcheck, FASTMLP_ISA=$isa ==="
     # PYTHONMALLOC=malloc: every Python allocation goes through malloc, where memcheck sees it
     (cd /tmp && FASTMLP_ISA=$isa PYTHONMALLOC=malloc valgrind --tool=memcheck --xml=yes \
-        --xml-file="$(cd "$OLDPWD" && pwd)/$xml" --num-callers=40 --error-limit=no --leak-check=full \
-        --track-origins=no python "$OLDPWD/tools/valgrind_smoke.py") || status=1
+        --xml-file="$xml" --num-callers=40 --error-limit=no --leak-check=full \
+        --track-origins=no python "$ROOT/tools/valgrind_smoke.py") || status=1
     python - "$xml" "$isa" <<'PY' || status=1
 import sys
 import xml.etree.ElementTree as ET

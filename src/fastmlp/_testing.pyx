@@ -1,7 +1,8 @@
 # cython: language_level=3
 """The test suite's entry into the kernels' internals (csrc/fastmlp_testing.h).
 
-Not part of fastmlp's API.  `gemm` runs one matrix product C = A B with its epilogue,
+Not part of fastmlp's API.  `unaligned` makes the arrays every entry point must refuse,
+for the tests and tools/fuzz_kernels.py.  `gemm` runs one matrix product C = A B with its epilogue,
 by the fast product of csrc/gemm.template.h on a given number of threads or by its plain
 reference in csrc/gemm_reference.template.h, so that a test can set one against the other
 for any shape, operand layout, epilogue, thread count and instruction-set path.  Every
@@ -58,6 +59,15 @@ _READS = {"none": (), "scale": ("scale",), "bias_act": ("sigmoid", "bias"), "dsi
           "sgd": ("scale", "W", "V", "lr", "decay", "momentum")}
 _DEFAULTS = dict(sigmoid=False, scale=1.0, bias=None, S=None, W=None, V=None, lr=0.0, decay=0.0,
                  momentum=0.0)
+
+
+def unaligned(a):
+    """A C-contiguous copy of `a` whose data starts one byte past an aligned address."""
+    buffer = np.zeros(a.nbytes + a.itemsize + 1, dtype=np.uint8)
+    start = (-buffer.ctypes.data) % a.itemsize + 1
+    out = buffer[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 def _checked_array(name, a, dtype, shape, writable=False):
