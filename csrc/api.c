@@ -25,11 +25,11 @@
 #undef FM_TEMPLATE
 
 /* The workspace sizes take the dtype from the network. */
-size_t fm_train_workspace(const fm_network *net, ptrdiff_t batch)
+size_t fm_train_workspace(const fm_network *net, ptrdiff_t batch, int compressed)
 {
     if (net == NULL) return 0;
-    return net->dtype == FM_FLOAT32 ? train_workspace_f32(net, batch)
-                                    : train_workspace_f64(net, batch);
+    return net->dtype == FM_FLOAT32 ? train_workspace_f32(net, batch, compressed)
+                                    : train_workspace_f64(net, batch, compressed);
 }
 
 size_t fm_forward_workspace(const fm_network *net, ptrdiff_t m)

@@ -123,11 +123,37 @@ static int FM_T(check_network)(const fm_network *net, ptrdiff_t m)
     return FM_OK;
 }
 
-static size_t FM_T(train_workspace)(const fm_network *net, ptrdiff_t batch)
+static size_t FM_T(train_workspace)(const fm_network *net, ptrdiff_t batch, int compressed)
 {
     if (batch < 1 || FM_T(check_network)(net, batch) != FM_OK) return 0;
     FM_T(layout) lay = {0};
-    return FM_T(lay_out)(net->n_layers, net->sizes, batch, NULL, &lay);
+    return FM_T(lay_out)(net->n_layers, net->sizes, batch, compressed != 0,
+                         fm_has_velocities(net), NULL, &lay);
+}
+
+/* Compressed rows fit to be read: every row r that order[first .. last) names (or
+   first .. last - 1 without an order) has offsets from 0 up, and columns in [0, columns);
+   its values finite when `bad` is given (else the first non-finite one's position goes
+   there, with FM_ERR_NONFINITE). */
+static int FM_T(check_csr)(const fm_csr *X, ptrdiff_t columns, const long long *order,
+                           ptrdiff_t first, ptrdiff_t last, ptrdiff_t *bad)
+{
+    FM_FAIL_IF(X->indptr == NULL, FM_ERR_NULL);
+    for (ptrdiff_t i = first; i < last; i++) {
+        const ptrdiff_t r = fm_row(order, i);
+        const long long lo = X->indptr[r], hi = X->indptr[r + 1];
+        FM_FAIL_IF(lo < 0 || hi < lo, FM_ERR_INDEX);
+        FM_FAIL_IF(hi > lo && (X->indices == NULL || X->data == NULL), FM_ERR_NULL);
+        for (long long t = lo; t < hi; t++)
+            FM_FAIL_IF(X->indices[t] < 0 || X->indices[t] >= columns, FM_ERR_INDEX);
+        const REAL *x = (const REAL *)X->data;
+        for (long long t = lo; bad && t < hi; t++)
+            if (!isfinite(x[t])) {
+                *bad = (ptrdiff_t)t;
+                return FM_ERR_NONFINITE;
+            }
+    }
+    return FM_OK;
 }
 
 static size_t FM_T(forward_workspace)(const fm_network *net, ptrdiff_t m)
@@ -146,7 +172,8 @@ int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, 
     const ptrdiff_t L = net->n_layers;
     FM_FAIL_IF(work == NULL, FM_ERR_NULL);
     FM_T(layout) lay = {0};
-    FM_FAIL_IF(work_len < FM_T(lay_out)(L, net->sizes, ep->batch, NULL, &lay), FM_ERR_SIZE);
+    FM_FAIL_IF(work_len < FM_T(lay_out)(L, net->sizes, ep->batch, ep->X_csr != NULL,
+                                        fm_has_velocities(net), NULL, &lay), FM_ERR_SIZE);
     const int output = net->output, cost = ep->cost;
     FM_FAIL_IF(!((cost == FM_QUADRATIC && output != FM_SOFTMAX) ||
                  (cost == FM_CROSS_ENTROPY && output == FM_SIGMOID) ||
@@ -154,7 +181,7 @@ int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, 
     /* Written so that NaN arguments fail too. */
     FM_FAIL_IF(!(ep->lr >= 0) || !(ep->decay >= 0) || !(ep->momentum >= 0 && ep->momentum < 1),
                FM_ERR_VALUE);
-    FM_CHECK_MATRIX(ep->X, ep->n, net->sizes[0], ep->ldx);
+    if (ep->X_csr == NULL) FM_CHECK_MATRIX(ep->X, ep->n, net->sizes[0], ep->ldx);
     FM_CHECK_MATRIX(ep->Y, ep->n, net->sizes[L], ep->ldy);
     for (ptrdiff_t l = 0; ep->momentum != 0 && l < L; l++)
         FM_FAIL_IF(net->vW[l] == NULL || net->vb[l] == NULL, FM_ERR_NULL);
@@ -166,6 +193,10 @@ int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, 
     fm_epoch_rows(ep, &first, &last);
     for (ptrdiff_t i = first; ep->order && i < last; i++)
         FM_FAIL_IF(ep->order[i] < 0 || ep->order[i] >= ep->n, FM_ERR_VALUE);
+    if (ep->X_csr) {
+        status = FM_T(check_csr)(ep->X_csr, net->sizes[0], ep->order, first, last, NULL);
+        if (status != FM_OK) return status;
+    }
     const REAL *scale = ep->sample_scale;
     for (ptrdiff_t i = first; scale && i < last; i++) {
         const REAL s = scale[fm_row(ep->order, i)];
@@ -187,6 +218,33 @@ int FM_T(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, 
     FM_CHECK_MATRIX(X, m, net->sizes[0], ldx);
     FM_CHECK_MATRIX(out, m, net->sizes[net->n_layers], ldo);
     if (m == 0) return FM_OK;
-    FM_DISPATCH(fm_network_forward, (net, m, X, ldx, out, ldo, work, bad))
+    FM_DISPATCH(fm_network_forward, (net, m, X, ldx, NULL, out, ldo, work, bad))
+}
+
+int FM_T(fm_network_forward_csr)(const fm_network *net, ptrdiff_t m, const fm_csr *X,
+                                 REAL *out, ptrdiff_t ldo, REAL *work, size_t work_len,
+                                 ptrdiff_t *bad)
+{
+    FM_FAIL_IF(bad == NULL || X == NULL, FM_ERR_NULL);
+    *bad = -1;
+    int status = FM_T(check_network)(net, m);
+    if (status != FM_OK) return status;
+    size_t needed = FM_T(forward_workspace)(net, m);
+    FM_FAIL_IF(needed > 0 && work == NULL, FM_ERR_NULL);
+    FM_FAIL_IF(work_len < needed, FM_ERR_SIZE);
+    FM_CHECK_MATRIX(out, m, net->sizes[net->n_layers], ldo);
+    status = FM_T(check_csr)(X, net->sizes[0], NULL, 0, m, bad);
+    if (status != FM_OK) return status;
+    if (m == 0) return FM_OK;
+    FM_DISPATCH(fm_network_forward, (net, m, NULL, 0, X, out, ldo, work, bad))
+}
+
+int FM_T(fm_compress_rows)(ptrdiff_t m, ptrdiff_t n, const REAL *X, ptrdiff_t ldx,
+                           long long *indptr, int *indices, REAL *data)
+{
+    FM_FAIL_IF(m < 0 || n < 0 || n > INT32_MAX, FM_ERR_SIZE);
+    FM_CHECK_MATRIX(X, m, n, ldx);
+    FM_FAIL_IF(indptr == NULL || (indices == NULL) != (data == NULL), FM_ERR_NULL);
+    FM_DISPATCH(fm_compress_rows, (m, n, X, ldx, indptr, indices, data))
 }
 #undef FM_DTYPE_CODE

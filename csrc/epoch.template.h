@@ -12,14 +12,16 @@
  *   update     W_l -= lr (D_l^T A_{l-1} / m + decay W_l)   fused in the gradient's product:
  *                                                         no dW is ever stored
  *              b_l -= lr (column sums of D_l) / m          (with momentum: velocities)
- * Mini-batches of one sample take the fused path of online.template.h.
+ * Mini-batches of one sample take the fused path of online.template.h.  Inputs given as
+ * compressed rows take the first layer's forward product and update through
+ * sparse.template.h, which skips the zero inputs.
  */
 #ifndef REAL
 #error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
 /* One mini-batch of m rows starting at row `start` of the visiting order. */
-static int FM_T(train_batch)(const FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
+static int FM_T(train_batch)(FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
                              fm_epoch_result *result, int *failed)
 {
     const fm_epoch *ep = r->ep;
@@ -28,12 +30,14 @@ static int FM_T(train_batch)(const FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
     const REAL *const *W = (const REAL *const *)r->p.W;
     /* A few samples are read where they lie, through their addresses (x_rows); a larger
        batch visited in a given order is gathered into a matrix of its own (x) for the
-       packed products. */
+       packed products.  Compressed rows are read where they lie, through the order. */
     const int few = m <= FM_FEW_ROWS;
     const REAL *x_rows[FM_FEW_ROWS];
-    const REAL *x = r->X + start * ep->ldx, *y = r->Y + start * ep->ldy;
+    const REAL *x = r->csr ? NULL : r->X + start * ep->ldx, *y = r->Y + start * ep->ldy;
     ptrdiff_t lx = ep->ldx, ly = ep->ldy;
-    if (few) {
+    if (r->csr) {
+        /* nothing to gather */
+    } else if (few) {
         for (ptrdiff_t i = 0; i < m; i++) x_rows[i] = r->X + fm_row(ep->order, start + i) * ep->ldx;
     } else if (ep->order) {
         FM_T(gather)(m, sizes[0], r->X, ep->ldx, ep->order, start, lay->x);
@@ -46,6 +50,11 @@ static int FM_T(train_batch)(const FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
     /* forward */
     for (ptrdiff_t l = 1; l <= L; l++) {
         const int act = l == L ? r->output : FM_SIGMOID;
+        if (l == 1 && r->csr) {
+            FM_T(csr_forward)(&r->first, r->csr, ep->order, start, m, r->p.b[0], act, lay->A[1],
+                              sizes[1]);
+            continue;
+        }
         if (l == 1 && few) {
             FM_T(forward_rows)(m, sizes[0], sizes[1], act, x_rows, W[0], sizes[0], r->p.b[0],
                                lay->A[1], sizes[1]);
@@ -71,7 +80,10 @@ static int FM_T(train_batch)(const FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
         if (l > 1)
             status = FM_T(backprop_error)(m, sizes[l - 1], sizes[l], lay->D[l], W[l - 1],
                                           lay->A[l - 1], lay->D[l - 1]);
-        if (status == FM_OK)
+        if (status == FM_OK && l == 1 && r->csr)
+            FM_T(csr_update)(&r->first, r->csr, ep->order, start, m, lay->D[1], r->lr, r->decay,
+                             r->mu);
+        else if (status == FM_OK)
             status = FM_T(update_weights)(m, sizes[l - 1], sizes[l], lay->D[l],
                                           l > 1 ? prev_rows : x_rows, a_prev, ld_prev,
                                           r->p.W[l - 1], r->p.vW[l - 1], r->lr, r->decay, r->mu,
@@ -91,17 +103,22 @@ int FM_I(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work,
     result->cost_sum = 0;
     result->correct = 0;
     result->failed_batch = -1;
-    if (ep->batch == 1) return FM_T(train_online)(&r, result);
-    for (ptrdiff_t start = r.start, batch_no = ep->first_batch; start < r.end;
-         start += ep->batch, batch_no++) {
-        const ptrdiff_t m = r.end - start < ep->batch ? r.end - start : ep->batch;
-        int failed = 0;
-        int status = FM_T(train_batch)(&r, start, m, result, &failed);
-        if (status != FM_OK) return status;
-        if (failed) {
-            result->failed_batch = batch_no;
-            return FM_OK;
+    int status = FM_OK;
+    if (ep->batch == 1) {
+        status = FM_T(train_online)(&r, result);
+    } else {
+        for (ptrdiff_t start = r.start, batch_no = ep->first_batch; start < r.end;
+             start += ep->batch, batch_no++) {
+            const ptrdiff_t m = r.end - start < ep->batch ? r.end - start : ep->batch;
+            int failed = 0;
+            status = FM_T(train_batch)(&r, start, m, result, &failed);
+            if (status != FM_OK) break;
+            if (failed) {
+                result->failed_batch = batch_no;
+                break;
+            }
         }
     }
-    return FM_OK;
+    FM_T(finish_run)(&r);
+    return status;
 }

@@ -36,7 +36,8 @@ typedef enum fm_status {
     FM_ERR_NOMEM = -7,      /* the thread pool could not allocate its scratch */
     FM_ERR_NONFINITE = -8,  /* an input holds a NaN or an infinity */
     FM_ERR_DTYPE = -9,      /* an fm_network of one dtype passed to a kernel of the other */
-    FM_ERR_OVERFLOW = -10   /* finite inputs gave a NaN or an infinite output */
+    FM_ERR_OVERFLOW = -10,  /* finite inputs gave a NaN or an infinite output */
+    FM_ERR_INDEX = -11      /* compressed rows: an offset or a column out of range */
 } fm_status;
 
 /* Instruction-set paths.  FASTMLP_ISA=baseline|avx2|avx512 in the environment, or
@@ -207,6 +208,18 @@ typedef struct fm_network {
 } fm_network;
 
 /*
+ * Samples as compressed rows (the CSR layout of SciPy and MKL): row r's nonzero entries
+ * are data[indptr[r] .. indptr[r + 1]) at columns indices[indptr[r] .. indptr[r + 1]).
+ * Columns need not be sorted; a column listed twice in a row counts as the sum of its
+ * entries.  data holds elements of the network's dtype.
+ */
+typedef struct fm_csr {
+    const long long *indptr; /* rows + 1 offsets, non-decreasing, from >= 0 */
+    const int *indices;      /* column of each entry, in [0, columns) */
+    const void *data;        /* value of each entry */
+} fm_csr;
+
+/*
  * One epoch of training, or a run of its mini-batches: the data, the visiting order, the
  * rule.  Samples are visited in the order order[0], order[1], ... (or 0, 1, ... when order
  * is NULL) and cut into mini-batches of `batch` (the last may be shorter); a call trains
@@ -216,7 +229,13 @@ typedef struct fm_network {
  *   cost          an fm_cost valid for the network's output (quadratic with sigmoid or
  *                 identity, cross-entropy with sigmoid, log-likelihood with softmax)
  *   n, batch      samples (>= 1) and mini-batch size (>= 1)
- *   X, ldx        inputs, (n, sizes[0]), of the network's dtype
+ *   X, ldx        inputs, (n, sizes[0]), of the network's dtype; ignored (may be NULL)
+ *                 when X_csr is given
+ *   X_csr         the inputs as compressed rows (n rows, sizes[0] columns), or NULL.  The
+ *                 first layer then skips the zero inputs exactly: the forward product and
+ *                 the weight update touch only the weights of nonzero inputs (without
+ *                 momentum; with momentum every weight moves every step).  The results
+ *                 are those of the dense inputs up to rounding.
  *   Y, ldy        targets, (n, sizes[n_layers])
  *   order         n row indices, or NULL
  *   sample_scale  n per-sample gradient weights (of the dtype, >= 0, indexed by row), or
@@ -230,6 +249,7 @@ typedef struct fm_epoch {
     ptrdiff_t n, batch;
     const void *X;
     ptrdiff_t ldx;
+    const fm_csr *X_csr;
     const void *Y;
     ptrdiff_t ldy;
     const long long *order;
@@ -250,10 +270,12 @@ typedef struct fm_epoch_result {
 
 /*
  * Elements of workspace (of the network's dtype) that fm_train_epoch needs for mini-batches
- * of up to `batch` rows; 0 for an invalid network or an overflow.  Allocate it once per fit
- * and reuse it for every call.
+ * of up to `batch` rows, with inputs as compressed rows (X_csr) when `compressed` is not 0
+ * (room for the first layer's weights input-major, and with momentum, when the network has
+ * velocities, for its velocities and gradient); 0 for an invalid network or an overflow.
+ * Allocate it once per fit and reuse it for every call.
  */
-size_t fm_train_workspace(const fm_network *net, ptrdiff_t batch);
+size_t fm_train_workspace(const fm_network *net, ptrdiff_t batch, int compressed);
 
 /*
  * Train the network on the mini-batches `epoch` names, in one call.
@@ -297,6 +319,29 @@ int fm_network_forward_f32(const fm_network *net, ptrdiff_t m, const float *X, p
 int fm_network_forward_f64(const fm_network *net, ptrdiff_t m, const double *X, ptrdiff_t ldx,
                            double *out, ptrdiff_t ldo, double *work, size_t work_len,
                            ptrdiff_t *bad);
+
+/*
+ * fm_network_forward for inputs held as compressed rows: m rows of sizes[0] columns.
+ * The first layer reads only the nonzero entries.  `bad` as in fm_network_forward, with
+ * FM_ERR_NONFINITE giving the position in data of the first NaN or infinity.
+ */
+int fm_network_forward_csr_f32(const fm_network *net, ptrdiff_t m, const fm_csr *X,
+                               float *out, ptrdiff_t ldo, float *work, size_t work_len,
+                               ptrdiff_t *bad);
+int fm_network_forward_csr_f64(const fm_network *net, ptrdiff_t m, const fm_csr *X,
+                               double *out, ptrdiff_t ldo, double *work, size_t work_len,
+                               ptrdiff_t *bad);
+
+/*
+ * Compress the rows of a dense matrix: indptr (m + 1 entries) receives the row offsets of
+ * its nonzero entries; when indices and data are not NULL, they receive the columns and
+ * values (indptr[m] entries each: call once without them to size them).
+ *   m, n, X, ldx  the matrix, (m, n), n < 2^31
+ */
+int fm_compress_rows_f32(ptrdiff_t m, ptrdiff_t n, const float *X, ptrdiff_t ldx,
+                         long long *indptr, int *indices, float *data);
+int fm_compress_rows_f64(ptrdiff_t m, ptrdiff_t n, const double *X, ptrdiff_t ldx,
+                         long long *indptr, int *indices, double *data);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include "dense.template.h"
 #include "cost.template.h"
 #include "workspace.template.h"
+#include "sparse.template.h"
 #include "step.template.h"
 #include "online.template.h"
 #include "epoch.template.h"

@@ -19,4 +19,7 @@ int FM_I(fm_cost)(ptrdiff_t m, ptrdiff_t n, int cost, const REAL *restrict A, pt
 int FM_I(fm_train_epoch)(const fm_network *net, const fm_epoch *epoch, REAL *work,
                          fm_epoch_result *result);
 int FM_I(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
-                             REAL *out, ptrdiff_t ldo, REAL *work, ptrdiff_t *bad);
+                             const fm_csr *X_csr, REAL *out, ptrdiff_t ldo, REAL *work,
+                             ptrdiff_t *bad);
+int FM_I(fm_compress_rows)(ptrdiff_t m, ptrdiff_t n, const REAL *X, ptrdiff_t ldx,
+                           long long *indptr, int *indices, REAL *data);

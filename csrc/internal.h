@@ -42,6 +42,9 @@ static inline void fm_epoch_rows(const fm_epoch *ep, ptrdiff_t *start, ptrdiff_t
     *end = last * ep->batch < ep->n ? last * ep->batch : ep->n;
 }
 
+/* Whether the network has momentum velocities (they shape the training workspace). */
+static inline int fm_has_velocities(const fm_network *net) { return net->vW[0] != NULL; }
+
 /* What a matrix product does with each finished element c of C = A B. */
 enum fm_epilogue_kind {
     FM_EPI_NONE,     /* store c */

@@ -26,8 +26,11 @@ static ptrdiff_t FM_T(first_nonfinite)(ptrdiff_t m, ptrdiff_t n, const REAL *X, 
     return -1;
 }
 
+/* With X_csr (X then unused), the first layer reads the compressed rows' nonzeros, its
+   weights in place (sparse.template.h); the caller has checked their values are finite. */
 int FM_I(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
-                             REAL *out, ptrdiff_t ldo, REAL *work, ptrdiff_t *bad)
+                             const fm_csr *X_csr, REAL *out, ptrdiff_t ldo, REAL *work,
+                             ptrdiff_t *bad)
 {
     const ptrdiff_t L = net->n_layers, *sizes = net->sizes;
     FM_T(params) p;
@@ -37,8 +40,8 @@ int FM_I(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, 
     *bad = -1;
     for (ptrdiff_t start = 0; start < m; start += FM_FORWARD_ROWS) {
         const ptrdiff_t rows = m - start < FM_FORWARD_ROWS ? m - start : FM_FORWARD_ROWS;
-        const REAL *a = X + start * ldx;
-        ptrdiff_t where = FM_T(first_nonfinite)(rows, sizes[0], a, ldx);
+        const REAL *a = X_csr ? NULL : X + start * ldx;
+        ptrdiff_t where = X_csr ? -1 : FM_T(first_nonfinite)(rows, sizes[0], a, ldx);
         if (where >= 0) {
             *bad = start * sizes[0] + where;
             return FM_ERR_NONFINITE;
@@ -47,8 +50,14 @@ int FM_I(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, 
         for (ptrdiff_t l = 1; l <= L; l++) {
             REAL *dest = l == L ? out + start * ldo : hidden[l % 2];
             ptrdiff_t ldd = l == L ? ldo : sizes[l];
-            int status = FM_T(forward)(rows, sizes[l - 1], sizes[l],
-                                       l == L ? net->output : FM_SIGMOID, a, lda, p.W[l - 1],
+            const int act = l == L ? net->output : FM_SIGMOID;
+            if (l == 1 && X_csr) {
+                FM_T(csr_forward_rowmajor)(rows, start, X_csr, sizes[0], sizes[1], p.W[0],
+                                           p.b[0], act, dest, ldd);
+                a = dest, lda = ldd;
+                continue;
+            }
+            int status = FM_T(forward)(rows, sizes[l - 1], sizes[l], act, a, lda, p.W[l - 1],
                                        sizes[l - 1], p.b[l - 1], dest, ldd);
             if (status != FM_OK) return status;
             a = dest, lda = ldd;

@@ -80,9 +80,15 @@ static int FM_T(train_online)(FM_T(run) *r, fm_epoch_result *result)
     const ptrdiff_t L = r->L, *sizes = r->sizes;
     REAL **A = r->lay.A, **A_next = r->lay.A_next, **D = r->lay.D;
     REAL *const *W = r->p.W, *const *b = r->p.b;
-    /* the first sample's forward pass; every later one is fused into the previous step */
-    const REAL *x = r->X + fm_row(ep->order, r->start) * ep->ldx;
+    /* the first sample's forward pass; every later one is fused into the previous step
+       (compressed rows: through the first layer input-major, x unused) */
+    const REAL *x = r->csr ? NULL : r->X + fm_row(ep->order, r->start) * ep->ldx;
     for (ptrdiff_t l = 1; l <= L; l++) {
+        if (l == 1 && r->csr) {
+            FM_T(csr_forward)(&r->first, r->csr, ep->order, r->start, 1, b[0],
+                              L == 1 ? r->output : FM_SIGMOID, A[1], sizes[1]);
+            continue;
+        }
         int status = FM_T(forward)(1, sizes[l - 1], sizes[l], l == L ? r->output : FM_SIGMOID,
                                    l > 1 ? A[l - 1] : x, sizes[l - 1], W[l - 1], sizes[l - 1],
                                    b[l - 1], A[l], sizes[l]);
@@ -90,7 +96,8 @@ static int FM_T(train_online)(FM_T(run) *r, fm_epoch_result *result)
     }
     for (ptrdiff_t i = r->start; i < r->end; i++) {
         const REAL *y = r->Y + fm_row(ep->order, i) * ep->ldy;
-        const REAL *x_next = i + 1 < r->end ? r->X + fm_row(ep->order, i + 1) * ep->ldx : NULL;
+        const int has_next = i + 1 < r->end;
+        const REAL *x_next = has_next && !r->csr ? r->X + fm_row(ep->order, i + 1) * ep->ldx : NULL;
         if (!FM_T(record_batch)(1, sizes[L], ep->cost, A[L], y, ep->ldy, result)) {
             result->failed_batch = i;
             return FM_OK;
@@ -103,12 +110,22 @@ static int FM_T(train_online)(FM_T(run) *r, fm_epoch_result *result)
             if (status != FM_OK) return status;
         }
         /* the updates, first layer first, each with the next sample's pass through it */
-        for (ptrdiff_t l = 1; l <= L; l++)
-            FM_T(update_and_forward)(sizes[l - 1], sizes[l], l == L ? r->output : FM_SIGMOID,
+        for (ptrdiff_t l = 1; l <= L; l++) {
+            const int act = l == L ? r->output : FM_SIGMOID;
+            if (l == 1 && r->csr) { /* biases, weights, then the next sample's pass */
+                FM_T(sgd_step)(sizes[1], r->lr, 0, r->mu, D[1], b[0], r->p.vb[0]);
+                FM_T(csr_update)(&r->first, r->csr, ep->order, i, 1, D[1], r->lr, r->decay, r->mu);
+                if (has_next)
+                    FM_T(csr_forward)(&r->first, r->csr, ep->order, i + 1, 1, b[0], act,
+                                      A_next[1], sizes[1]);
+                continue;
+            }
+            FM_T(update_and_forward)(sizes[l - 1], sizes[l], act,
                                      D[l], l > 1 ? A[l - 1] : x,
-                                     x_next ? (l > 1 ? A_next[l - 1] : x_next) : NULL,
+                                     has_next ? (l > 1 ? A_next[l - 1] : x_next) : NULL,
                                      W[l - 1], r->p.vW[l - 1], b[l - 1], r->p.vb[l - 1],
                                      r->lr, r->decay, r->mu, A_next[l]);
+        }
         for (ptrdiff_t l = 1; l <= L; l++) {
             REAL *swap = A[l];
             A[l] = A_next[l], A_next[l] = swap;

@@ -15,6 +15,7 @@ const char *fm_strerror(int status)
     case FM_ERR_NONFINITE: return "an input holds a NaN or an infinity";
     case FM_ERR_DTYPE: return "the network's arrays are of the other floating-point type";
     case FM_ERR_OVERFLOW: return "finite inputs overflowed inside the network to a NaN or infinite output";
+    case FM_ERR_INDEX: return "compressed rows hold an offset or a column index out of range";
     default: return "unknown fastmlp status code";
     }
 }

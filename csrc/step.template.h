@@ -34,8 +34,12 @@ typedef struct {
     int output_derivative; /* the quadratic cost on sigmoid outputs: D_L takes A (1 - A) */
     ptrdiff_t start, end;  /* rows [start, end) of the visiting order */
     FM_T(layout) lay;
+    const fm_csr *csr;     /* the inputs as compressed rows, or NULL (then X) */
+    FM_T(input_major) first; /* with csr: the first layer, input-major (sparse.template.h) */
 } FM_T(run);
 
+/* Set up one call; with compressed inputs the first layer goes input-major until
+   finish_run. */
 static void FM_T(start_run)(const fm_network *net, const fm_epoch *ep, REAL *work, FM_T(run) *r)
 {
     r->ep = ep;
@@ -46,7 +50,18 @@ static void FM_T(start_run)(const fm_network *net, const fm_epoch *ep, REAL *wor
     r->output_derivative = ep->cost == FM_QUADRATIC && net->output == FM_SIGMOID;
     fm_epoch_rows(ep, &r->start, &r->end);
     memset(&r->lay, 0, sizeof r->lay);
-    FM_T(lay_out)(r->L, r->sizes, ep->batch, work, &r->lay);
+    r->csr = ep->X_csr;
+    FM_T(lay_out)(r->L, r->sizes, ep->batch, r->csr != NULL, fm_has_velocities(net), work,
+                  &r->lay);
+    if (r->csr)
+        FM_T(input_major_begin)(&r->first, r->sizes[0], r->sizes[1], r->p.W[0], r->p.vW[0],
+                                r->lay.V1, r->lay.V1v, r->lay.G1);
+}
+
+/* End the call: the first layer back in the arrays users see. */
+static void FM_T(finish_run)(FM_T(run) *r)
+{
+    if (r->csr) FM_T(input_major_end)(&r->first, r->p.W[0], r->p.vW[0]);
 }
 
 /* Rows [start, start + m) of the epoch, gathered through `order` when there is one. */

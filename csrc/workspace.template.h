@@ -17,11 +17,14 @@ typedef struct {
     REAL *A_next[FM_MAX_LAYERS + 1]; /* batch 1 only: the next sample's activations */
     REAL *db;              /* bias gradient of the widest layer */
     REAL *grad;            /* a weight gradient, only when batches exceed one K block */
+    REAL *V1, *V1v, *G1;   /* inputs as compressed rows: the first layer input-major
+                              (sparse.template.h), with momentum its velocities and gradient */
 } FM_T(layout);
 
-/* Lay the workspace out (work may be NULL to only count); returns elements needed. */
-static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch, REAL *work,
-                            FM_T(layout) *lay)
+/* Lay the workspace out (work may be NULL to only count); returns elements needed.
+   `compressed`: the inputs come as compressed rows; `momentum`: the network has velocities. */
+static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch, int compressed,
+                            int momentum, REAL *work, FM_T(layout) *lay)
 {
     size_t used = 0, widest = 0, largest = 0;
 #define FM_TAKE(ptr, count)                                   \
@@ -29,7 +32,8 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
         if (work) (ptr) = work + used;                        \
         used += FM_T(round_up)((size_t)(count));              \
     } while (0)
-    FM_TAKE(lay->x, batch > FM_FEW_ROWS ? batch * sizes[0] : 0); /* few rows are read in place */
+    /* few rows, and compressed rows, are read in place */
+    FM_TAKE(lay->x, batch > FM_FEW_ROWS && !compressed ? batch * sizes[0] : 0);
     FM_TAKE(lay->y, batch * sizes[L]);
     for (ptrdiff_t l = 1; l <= L; l++) {
         FM_TAKE(lay->A[l], batch * sizes[l]);
@@ -41,6 +45,10 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
     }
     FM_TAKE(lay->db, widest);
     FM_TAKE(lay->grad, batch > FM_GEMM_KC ? largest : 0);
+    const size_t input_major = compressed ? (size_t)sizes[0] * FM_T(round_up)((size_t)sizes[1]) : 0;
+    FM_TAKE(lay->V1, input_major);
+    FM_TAKE(lay->V1v, momentum ? input_major : 0);
+    FM_TAKE(lay->G1, momentum ? input_major : 0);
 #undef FM_TAKE
     return used;
 }

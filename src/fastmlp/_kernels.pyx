@@ -25,6 +25,7 @@ cdef extern from "fastmlp.h" nogil:
     enum: FM_MAX_LAYERS
     enum: FM_ERR_NONFINITE
     enum: FM_ERR_OVERFLOW
+    enum: FM_ERR_INDEX
     enum: FM_FLOAT32
     enum: FM_FLOAT64
     enum: FM_SIGMOID
@@ -42,11 +43,16 @@ cdef extern from "fastmlp.h" nogil:
         void *b[FM_MAX_LAYERS]
         void *vW[FM_MAX_LAYERS]
         void *vb[FM_MAX_LAYERS]
+    ctypedef struct fm_csr:
+        const long long *indptr
+        const int *indices
+        const void *data
     ctypedef struct fm_epoch:
         int cost
         Py_ssize_t n, batch
         const void *X
         Py_ssize_t ldx
+        const fm_csr *X_csr
         const void *Y
         Py_ssize_t ldy
         const long long *order
@@ -57,7 +63,7 @@ cdef extern from "fastmlp.h" nogil:
         double cost_sum
         long long correct
         long long failed_batch
-    size_t fm_train_workspace(const fm_network *net, Py_ssize_t batch)
+    size_t fm_train_workspace(const fm_network *net, Py_ssize_t batch, int compressed)
     size_t fm_forward_workspace(const fm_network *net, Py_ssize_t m)
     int fm_train_epoch_f32(const fm_network *net, const fm_epoch *epoch, float *work,
                            size_t work_len, fm_epoch_result *result)
@@ -69,6 +75,16 @@ cdef extern from "fastmlp.h" nogil:
     int fm_network_forward_f64(const fm_network *net, Py_ssize_t m, const double *X,
                                Py_ssize_t ldx, double *out, Py_ssize_t ldo, double *work,
                                size_t work_len, Py_ssize_t *bad)
+    int fm_network_forward_csr_f32(const fm_network *net, Py_ssize_t m, const fm_csr *X,
+                                   float *out, Py_ssize_t ldo, float *work, size_t work_len,
+                                   Py_ssize_t *bad)
+    int fm_network_forward_csr_f64(const fm_network *net, Py_ssize_t m, const fm_csr *X,
+                                   double *out, Py_ssize_t ldo, double *work, size_t work_len,
+                                   Py_ssize_t *bad)
+    int fm_compress_rows_f32(Py_ssize_t m, Py_ssize_t n, const float *X, Py_ssize_t ldx,
+                             long long *indptr, int *indices, float *data)
+    int fm_compress_rows_f64(Py_ssize_t m, Py_ssize_t n, const double *X, Py_ssize_t ldx,
+                             long long *indptr, int *indices, double *data)
     int fm_exp_f32(Py_ssize_t n, const float *x, float *y)
     int fm_exp_f64(Py_ssize_t n, const double *x, double *y)
     int fm_sigmoid_f32(Py_ssize_t n, const float *z, float *a)
@@ -364,19 +380,19 @@ cdef int _check_dtype(NetworkArrays arrays, str name, object dtype) except -1:
     return 0
 
 
-def train_workspace_size(NetworkArrays arrays not None, Py_ssize_t batch):
+def train_workspace_size(NetworkArrays arrays not None, Py_ssize_t batch, bint compressed=False):
     """Elements of workspace (of the network's dtype) train_epoch needs for mini-batches of
-    up to `batch` rows."""
+    up to `batch` rows, of dense inputs or (compressed=True) of CompressedRows."""
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
-    cdef size_t n = fm_train_workspace(&arrays.net, batch)
+    cdef size_t n = fm_train_workspace(&arrays.net, batch, compressed)
     if n == 0:
         raise ValueError(f"a network of sizes {list(arrays.sizes)} with mini-batches of {batch} "
                          f"is too large to lay out")
     return n
 
 
-def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None,
+def train_epoch(NetworkArrays arrays not None, object X not None,
                 const floating[:, ::1] Y not None, const int64_t[::1] order,
                 const floating[::1] sample_scale, Py_ssize_t batch, str cost, double lr,
                 double decay, double momentum, floating[::1] work not None,
@@ -384,7 +400,8 @@ def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None
     """Train on mini-batches first_batch .. first_batch + n_batches - 1 of an epoch (all of
     them from first_batch when n_batches is 0), in C (see fm_train_epoch and fm_epoch).
 
-    X (n, n_in) and Y (n, n_out) are C-contiguous arrays of the network's dtype; `order`
+    X (n, n_in) and Y (n, n_out) are C-contiguous arrays of the network's dtype (X may be
+    CompressedRows instead: the first layer then skips its zeros); `order`
     holds the n row indices of the visiting order, or is None; `sample_scale` the n
     per-sample gradient weights, or None; `decay` the per-step weight decay.  The
     network's arrays (built with writable=True) change in place.  Returns
@@ -393,9 +410,16 @@ def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None
     if not arrays.writable:
         raise ValueError("train_epoch needs NetworkArrays(..., writable=True)")
     dtype = np.dtype(np.float32 if floating is float else np.float64)
-    _check_dtype(arrays, "X", dtype)
+    _check_dtype(arrays, "Y", dtype)
+    cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
+    cdef const floating[:, ::1] dense
+    if rows is None:
+        _check_dtype(arrays, "X", getattr(X, "dtype", None))
+        dense = X
+    else:
+        _check_dtype(arrays, "X", rows.dtype)
     cdef Py_ssize_t n = X.shape[0], L = arrays.net.n_layers
-    _expect("X", (X.shape[0], X.shape[1]), (n, arrays.sizes[0]))
+    _expect("X", tuple(X.shape), (n, arrays.sizes[0]))
     _expect("Y", (Y.shape[0], Y.shape[1]), (n, arrays.sizes[L]))
     if n < 1:
         raise ValueError("X has no samples")
@@ -409,7 +433,7 @@ def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None
         raise ValueError(f"momentum={momentum} needs velocities: build NetworkArrays with vweights and vbiases")
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
-    needed = train_workspace_size(arrays, batch)
+    needed = train_workspace_size(arrays, batch, rows is not None)
     if <size_t>work.shape[0] < needed:
         raise ValueError(f"work has {work.shape[0]} elements, train_workspace_size says {needed}")
     batches = -(-n // batch)
@@ -419,7 +443,10 @@ def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None
     cdef fm_epoch ep
     ep.cost = COSTS[cost]
     ep.n, ep.batch = n, batch
-    ep.X, ep.ldx = ptr2(X, "X"), X.shape[1]
+    if rows is None:
+        ep.X, ep.ldx, ep.X_csr = ptr2(dense, "X"), dense.shape[1], NULL
+    else:
+        ep.X, ep.ldx, ep.X_csr = NULL, 0, &rows.csr
     ep.Y, ep.ldy = ptr2(Y, "Y"), Y.shape[1]
     ep.order = NULL
     if order is not None:
@@ -441,22 +468,103 @@ def train_epoch(NetworkArrays arrays not None, const floating[:, ::1] X not None
     return result.cost_sum, result.correct, None if result.failed_batch < 0 else result.failed_batch
 
 
+# --- inputs as compressed rows --------------------------------------------------------------
+
+cdef class CompressedRows:
+    """Samples as compressed rows (fm_csr in csrc/fastmlp.h, SciPy's CSR layout): row i's
+    nonzero values are data[indptr[i]:indptr[i + 1]], at columns indices[indptr[i]:
+    indptr[i + 1]].  indptr is int64 (n_rows + 1), indices int32, data float32 or
+    float64; each C-contiguous and referenced, not copied.  Offsets and columns are
+    checked by the kernels for the rows they read.
+    """
+    cdef fm_csr csr
+    cdef readonly object indptr, indices, data, dtype
+    cdef readonly tuple shape
+
+    def __cinit__(self, indptr not None, indices not None, data not None, Py_ssize_t n_columns):
+        data = np.asarray(data)
+        if data.dtype.name not in ("float32", "float64"):
+            raise ValueError(f"data has dtype {data.dtype}; expected float32 or float64")
+        n_rows = len(indptr) - 1
+        if n_rows < 0:
+            raise ValueError("indptr must hold n_rows + 1 offsets, got none")
+        if n_columns < 0 or n_columns > 2**31 - 1:
+            raise ValueError(f"n_columns must be in 0..2**31 - 1, got {n_columns}")
+        nnz = len(data)
+        self.csr.indptr = <const long long *>_address_of("indptr", indptr, (n_rows + 1,),
+                                                         np.dtype(np.int64), False)
+        self.csr.indices = <const int *>_address_of("indices", indices, (nnz,),
+                                                    np.dtype(np.int32), False)
+        self.csr.data = _address_of("data", data, (nnz,), data.dtype, False)
+        if nnz < indptr[n_rows]:
+            raise ValueError(f"indptr[-1] = {indptr[n_rows]} but data holds {nnz} values")
+        self.indptr, self.indices, self.data, self.dtype = indptr, indices, data, data.dtype
+        self.shape = (n_rows, n_columns)
+
+    def position(self, Py_ssize_t t):
+        """(row, column) of entry t of data."""
+        row = int(np.searchsorted(self.indptr, t, side="right")) - 1
+        return row, int(self.indices[t])
+
+    def __reduce__(self):
+        raise TypeError("CompressedRows points into its arrays and cannot be pickled")
+
+
+def compress_rows(const floating[:, ::1] X not None):
+    """CompressedRows holding the nonzero entries of X (m, n), in one C pass per row to
+    count and one to copy."""
+    cdef Py_ssize_t m = X.shape[0], n = X.shape[1]
+    if n > 2**31 - 1:
+        raise ValueError(f"X has {n} columns; compressed rows hold at most 2**31 - 1")
+    dtype = np.dtype(np.float32 if floating is float else np.float64)
+    indptr = np.empty(m + 1, dtype=np.int64)
+    cdef int64_t[::1] ip = indptr
+    cdef const floating *Xp = ptr2(X, "X")
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = fm_compress_rows_f32(m, n, Xp, n, <long long *>&ip[0], NULL, NULL)
+        else:
+            status = fm_compress_rows_f64(m, n, Xp, n, <long long *>&ip[0], NULL, NULL)
+    _check(status)
+    nnz = int(indptr[m])
+    indices = np.empty(nnz, dtype=np.int32)
+    data = np.empty(nnz, dtype=dtype)
+    cdef int[::1] ix = indices
+    cdef floating[::1] dv = data
+    if nnz:
+        with nogil:
+            if floating is float:
+                status = fm_compress_rows_f32(m, n, Xp, n, <long long *>&ip[0], &ix[0], &dv[0])
+            else:
+                status = fm_compress_rows_f64(m, n, Xp, n, <long long *>&ip[0], &ix[0], &dv[0])
+        _check(status)
+    return CompressedRows(indptr, indices, data, n)
+
+
 # --- inference through the whole network ------------------------------------------------
 
-def network_forward(NetworkArrays arrays not None, const floating[:, ::1] X not None,
+def network_forward(NetworkArrays arrays not None, object X not None,
                     floating[:, ::1] out not None):
     """out = the network's output activations for the rows of X, in one C call.
 
-    X (m, n_in) and out (m, n_out) are C-contiguous arrays of the network's dtype.
-    Returns None, or when X holds a NaN or an infinity, the (row, column) of the first one
-    (out is then unspecified).  Raises FloatingPointError when finite inputs overflow
-    inside the network to non-finite outputs.
+    X (m, n_in) and out (m, n_out) are C-contiguous arrays of the network's dtype (X may
+    be CompressedRows instead).  Returns None, or when X holds a NaN or an infinity, the
+    (row, column) of the first one (out is then unspecified).  Raises FloatingPointError
+    when finite inputs overflow inside the network to non-finite outputs.
     """
     dtype = np.dtype(np.float32 if floating is float else np.float64)
-    _check_dtype(arrays, "X", dtype)
+    _check_dtype(arrays, "out", dtype)
+    cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
+    cdef const floating[:, ::1] dense
+    if rows is None:
+        _check_dtype(arrays, "X", getattr(X, "dtype", None))
+        dense = X
+    else:
+        _check_dtype(arrays, "X", rows.dtype)
     cdef Py_ssize_t L = arrays.net.n_layers, m = X.shape[0], bad = -1
     cdef Py_ssize_t n_in = arrays.net.sizes[0], n_out = arrays.net.sizes[L]
-    _expect("X", (X.shape[0], X.shape[1]), (m, arrays.sizes[0]))
+    _expect("X", tuple(X.shape), (m, arrays.sizes[0]))
     _expect("out", (out.shape[0], out.shape[1]), (m, arrays.sizes[L]))
     cdef size_t work_len = fm_forward_workspace(&arrays.net, m)
     cdef floating *work = NULL
@@ -464,19 +572,28 @@ def network_forward(NetworkArrays arrays not None, const floating[:, ::1] X not 
         work = <floating *>malloc(work_len * sizeof(floating))
         if work == NULL:
             raise MemoryError()
-    cdef floating *Xp = ptr2(X, "X")
+    cdef floating *Xp = ptr2(dense, "X") if rows is None else NULL
     cdef floating *outp = ptr2(out, "out")
+    cdef const fm_csr *csr = &rows.csr if rows is not None else NULL
     cdef int status
     with nogil:
         if floating is float:
-            status = fm_network_forward_f32(&arrays.net, m, Xp, n_in, outp, n_out, work,
-                                            work_len, &bad)
+            if csr != NULL:
+                status = fm_network_forward_csr_f32(&arrays.net, m, csr, outp, n_out, work,
+                                                    work_len, &bad)
+            else:
+                status = fm_network_forward_f32(&arrays.net, m, Xp, n_in, outp, n_out, work,
+                                                work_len, &bad)
         else:
-            status = fm_network_forward_f64(&arrays.net, m, Xp, n_in, outp, n_out, work,
-                                            work_len, &bad)
+            if csr != NULL:
+                status = fm_network_forward_csr_f64(&arrays.net, m, csr, outp, n_out, work,
+                                                    work_len, &bad)
+            else:
+                status = fm_network_forward_f64(&arrays.net, m, Xp, n_in, outp, n_out, work,
+                                                work_len, &bad)
     free(work)
     if status == FM_ERR_NONFINITE:
-        return divmod(bad, n_in)
+        return rows.position(bad) if rows is not None else divmod(bad, n_in)
     if status == FM_ERR_OVERFLOW:
         raise FloatingPointError(
             f"the network's outputs for row {bad} are not finite although its inputs are: "
