@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cache.h"
 #include "fastmlp.h"
 #include "isa.h"
 #include "threads.h"
