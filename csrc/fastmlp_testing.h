@@ -3,8 +3,9 @@
  * of the API of fastmlp.h: for the test suite (through fastmlp._testing), not for users.
  *
  * fm_gemm_check: one matrix product C = A B with its epilogue, either by the fast product
- * of gemm.template.h on an explicit number of threads, or by its plain twin in
- * gemm_reference.template.h, on a chosen instruction-set path.
+ * of gemm.template.h on an explicit number of threads (and, if asked, explicit cache
+ * blocks), or by its plain twin in gemm_reference.template.h, on a chosen instruction-set
+ * path.  fm_gemm_layout: the register tile and the blocks the fast product derives.
  */
 #ifndef FASTMLP_TESTING_H
 #define FASTMLP_TESTING_H
@@ -43,15 +44,20 @@ typedef enum fm_layout {
  *                 momentum), M x N, row stride ldw >= N; NULL otherwise
  *   lr, decay, mu FM_EPI_SGD: learning rate (>= 0), per-step weight decay (>= 0), momentum
  *                 (in [0, 1), 0 when V is NULL); the rule is sgd_rule's (sgd.template.h)
+ *   mc, nc, kc    the fast product's cache blocks: all 0 for those derived from this
+ *                 machine's caches, else mc a multiple of MR, nc a multiple of NR (see
+ *                 fm_gemm_layout) and 1 <= kc <= FM_GEMM_KC
  * Returns FM_OK, FM_ERR_NULL, FM_ERR_SIZE, FM_ERR_LD, FM_ERR_VALUE (an unknown kind or
- * layout, a scalar out of range, a thread count out of range) or FM_ERR_NOMEM; on an
- * error nothing is written.  Outputs must not overlap each other or the inputs.
+ * layout, a scalar out of range, a thread count out of range, blocks that do not fit
+ * the path) or FM_ERR_NOMEM; on an error nothing is written.  Outputs must not overlap
+ * each other or the inputs.
  */
 #define FM_GEMM_CHECK_ARGS(REAL)                                                          \
     int reference, int threads, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,                    \
     const REAL *A, int a_layout, ptrdiff_t lda, const REAL *B, int b_layout, ptrdiff_t ldb, \
     REAL *C, ptrdiff_t ldc, int kind, int sigmoid, REAL scale, const REAL *bias,          \
-    const REAL *S, ptrdiff_t lds, REAL *W, REAL *V, ptrdiff_t ldw, REAL lr, REAL decay, REAL mu
+    const REAL *S, ptrdiff_t lds, REAL *W, REAL *V, ptrdiff_t ldw, REAL lr, REAL decay,   \
+    REAL mu, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc
 
 typedef int (*fm_gemm_check_f32_fn)(FM_GEMM_CHECK_ARGS(float));
 typedef int (*fm_gemm_check_f64_fn)(FM_GEMM_CHECK_ARGS(double));
@@ -63,6 +69,14 @@ typedef int (*fm_gemm_check_f64_fn)(FM_GEMM_CHECK_ARGS(double));
  */
 fm_gemm_check_f32_fn fm_gemm_check_f32(const char *isa);
 fm_gemm_check_f64_fn fm_gemm_check_f64(const char *isa);
+
+/*
+ * The fast product's shape on the path named `isa` for elements of `itemsize` bytes (4:
+ * float, 8: double): out = {MR, NR, mc, nc, kc}, its register tile and the cache blocks
+ * it derives from this machine's caches.  Returns 0, or -1 (out untouched) when `isa`
+ * names no path this CPU runs or itemsize is neither 4 nor 8.
+ */
+int fm_gemm_layout(const char *isa, int itemsize, ptrdiff_t out[5]);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
  * serves X W^T (forward), D W (input gradient) and D^T X (weight gradient).  Blocks of A
  * (MC x KC) and B (KC x NC) are packed into MR-row and NR-column panels; the micro-kernel
  * keeps an MR x NR tile of C in vector registers (GCC vector extensions, VL lanes).
+ * The blocks MC, NC and KC are derived at run time from this machine's cache sizes
+ * (fm_gemm_blocks_for in cache.c); the register tile MR x NR is fixed per path.
  * Each thread computes its own slice of C (split along N or M) with its own packing
  * buffers, so the threads never wait on each other inside a product.
  */
@@ -15,21 +17,71 @@
 #error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
+#include <stdatomic.h>
+
 #define VL (FM_VEC_BYTES / (ptrdiff_t)sizeof(REAL))
 #define MR 6
 #define NV 2
 #define NR (NV * VL)
-#define KC FM_GEMM_KC
-#define NC 512
-#if FM_IS_FLOAT
-#define MC 144
-#else
-#define MC 72
-#endif
 #define FM_MIN(a, b) ((a) < (b) ? (a) : (b))
 
-_Static_assert((MC * KC + KC * NC) * sizeof(REAL) + 2 * 64 <= FM_SCRATCH_BYTES,
-               "packing buffers exceed the per-thread scratch");
+/* The blocks derived for this machine, worked out on first use.  Whoever first finds
+   them unset publishes them; a caller racing it derives the same blocks for itself. */
+static struct {
+    atomic_int state; /* 0 unset, 1 being published, 2 set */
+    fm_gemm_blocks blocks;
+} FM_T(derived);
+
+static fm_gemm_blocks FM_T(derived_blocks)(void)
+{
+    if (atomic_load_explicit(&FM_T(derived).state, memory_order_acquire) == 2) return FM_T(derived).blocks;
+    const fm_gemm_blocks b = fm_gemm_blocks_for(fm_cache(), sizeof(REAL), MR, NR);
+    int unset = 0;
+    if (atomic_compare_exchange_strong(&FM_T(derived).state, &unset, 1)) {
+        FM_T(derived).blocks = b;
+        atomic_store_explicit(&FM_T(derived).state, 2, memory_order_release);
+    }
+    return b;
+}
+
+/* 1 when b can block a product on this path: whole register tiles, kc <= FM_GEMM_KC. */
+static int FM_T(blocks_valid)(fm_gemm_blocks b)
+{
+    return b.mc >= MR && b.mc % MR == 0 && b.nc >= NR && b.nc % NR == 0 && b.kc >= 1 &&
+           b.kc <= FM_GEMM_KC;
+}
+
+/* {MR, NR, mc, nc, kc}: the register tile and the blocks derived for this machine. */
+static void FM_T(gemm_layout)(ptrdiff_t out[5])
+{
+    const fm_gemm_blocks b = FM_T(derived_blocks)();
+    out[0] = MR, out[1] = NR, out[2] = b.mc, out[3] = b.nc, out[4] = b.kc;
+}
+
+/*
+ * How one product (or one thread's slice of it) is cut: C in blocks of mc x nc (no larger
+ * than C, in whole tiles), K in k_blocks equal blocks of at most kb elements, so that no
+ * short tail block costs a whole pass.  Without C (`single`: the SGD epilogue has nowhere
+ * to keep partial sums) K is one block, which the callers keep to K <= FM_GEMM_KC.
+ */
+typedef struct {
+    ptrdiff_t mc, nc, kb, k_blocks;
+} FM_T(cut);
+
+static FM_T(cut) FM_T(cut_for)(fm_gemm_blocks b, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, int single)
+{
+    const ptrdiff_t k_blocks = single ? 1 : (K + b.kc - 1) / b.kc;
+    return (FM_T(cut)){.mc = FM_MIN(b.mc, (M + MR - 1) / MR * MR),
+                       .nc = FM_MIN(b.nc, (N + NR - 1) / NR * NR),
+                       .kb = (K + k_blocks - 1) / k_blocks, .k_blocks = k_blocks};
+}
+
+/* Bytes of scratch the packing buffers of a cut take: A's block, then B's, each aligned
+   to 64 bytes. */
+static size_t FM_T(packing_bytes)(FM_T(cut) c)
+{
+    return (size_t)(c.mc + c.nc) * (size_t)c.kb * sizeof(REAL) + 2 * 64;
+}
 
 /* A matrix read through strides: element (i, p) is at p[i * rs + p * cs]. */
 typedef struct { const REAL *p; ptrdiff_t rs, cs; } FM_T(mat);
@@ -228,22 +280,22 @@ static void FM_T(finish_tile)(const FM_T(epilogue) *e, const REAL *restrict ct, 
 
 /* One thread's product: the whole BLIS loop nest over an M x N slice of C. */
 static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A, FM_T(mat) B,
-                              REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e, void *scratch)
+                              REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e,
+                              fm_gemm_blocks blocks, void *scratch)
 {
+    const FM_T(cut) cut = FM_T(cut_for)(blocks, M, N, K, C == NULL);
     REAL *pack_a = (REAL *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    REAL *pack_b = (REAL *)(((uintptr_t)(pack_a + MC * KC) + 63) & ~(uintptr_t)63);
+    REAL *pack_b = (REAL *)(((uintptr_t)(pack_a + cut.mc * cut.kb) + 63) & ~(uintptr_t)63);
     REAL ct[MR * NR] __attribute__((aligned(64)));
 
-    for (ptrdiff_t jc = 0; jc < N; jc += NC) {
-        ptrdiff_t nc = FM_MIN(NC, N - jc);
-        /* K in equal blocks of at most KC: no short tail block that costs a whole pass */
-        const ptrdiff_t k_blocks = (K + KC - 1) / KC, k_step = (K + k_blocks - 1) / k_blocks;
-        for (ptrdiff_t pc = 0; pc < K; pc += k_step) {
-            ptrdiff_t kc = FM_MIN(k_step, K - pc);
+    for (ptrdiff_t jc = 0; jc < N; jc += cut.nc) {
+        ptrdiff_t nc = FM_MIN(cut.nc, N - jc);
+        for (ptrdiff_t pc = 0; pc < K; pc += cut.kb) {
+            ptrdiff_t kc = FM_MIN(cut.kb, K - pc);
             int first = pc == 0, last = pc + kc >= K;
             FM_T(pack_b)(kc, nc, (FM_T(mat)){B.p + pc * B.rs + jc * B.cs, B.rs, B.cs}, pack_b);
-            for (ptrdiff_t ic = 0; ic < M; ic += MC) {
-                ptrdiff_t mc = FM_MIN(MC, M - ic);
+            for (ptrdiff_t ic = 0; ic < M; ic += cut.mc) {
+                ptrdiff_t mc = FM_MIN(cut.mc, M - ic);
                 /* A with contiguous rows is read in place, full panels of MR rows at a
                    time; only a last, shorter panel is packed (zero-padded).  Not when the
                    rows are a multiple of 4 KB apart (the MR rows would compete for the
@@ -375,6 +427,7 @@ typedef struct {
     REAL *C;
     const FM_T(epilogue) *e;
     int split_n;
+    fm_gemm_blocks blocks;
 } FM_T(gemm_job);
 
 /* Thread `slot` of `n_slots` takes its share of C's columns (or rows), in whole panels. */
@@ -391,36 +444,38 @@ static void FM_T(gemm_task)(void *arg, int slot, int n_slots)
     FM_T(epilogue) e = FM_T(epilogue_at)(*job->e, i0, j0);
     ptrdiff_t M = job->split_n ? job->M : hi - lo, N = job->split_n ? hi - lo : job->N;
     FM_T(gemm_serial)(M, N, job->K, A, B, job->C ? job->C + i0 * job->ldc + j0 : NULL,
-                      job->ldc, &e, fm_thread_scratch(slot));
+                      job->ldc, &e, job->blocks, fm_thread_scratch(slot));
 }
 
-/* FM_T(gemm) on exactly `threads` threads (the tests run 2 even on tiny products).
-   Threads split C along its longer side. */
+/* FM_T(gemm) on exactly `threads` threads (the tests run 2 even on tiny products) with
+   the given blocks (NULL: those derived for this machine; else FM_T(blocks_valid)).
+   Threads split C along its longer side; each slice's packing buffers fit the scratch
+   asked for the whole product. */
 static int FM_T(gemm_on)(int threads, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A,
-                         FM_T(mat) B, REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e)
+                         FM_T(mat) B, REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e,
+                         const fm_gemm_blocks *blocks)
 {
-    FM_T(gemm_job) job = {M, N, K, ldc, A, B, C, e, N >= M};
-    return fm_parallel_run(threads, FM_T(gemm_task), &job);
+    FM_T(gemm_job) job = {M, N, K, ldc, A, B, C, e, N >= M,
+                          blocks ? *blocks : FM_T(derived_blocks)()};
+    const size_t scratch = FM_T(packing_bytes)(FM_T(cut_for)(job.blocks, M, N, K, C == NULL));
+    return fm_parallel_run_scratch(threads, scratch, FM_T(gemm_task), &job);
 }
 
 /*
  * C (M x N) = A B with the epilogue e, on up to fm_get_num_threads() threads; small
- * products stay on the calling thread.  C may be NULL when e is FM_EPI_SGD and K <= KC
- * (FM_GEMM_KC).  Returns FM_OK or FM_ERR_NOMEM (nothing computed).
+ * products stay on the calling thread.  C may be NULL when e is FM_EPI_SGD and
+ * K <= FM_GEMM_KC.  Returns FM_OK or FM_ERR_NOMEM (nothing computed).
  */
 static int FM_T(gemm)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A, FM_T(mat) B,
                       REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e)
 {
     double flops = 2.0 * (double)M * (double)N * (double)K;
     ptrdiff_t panels = N >= M ? (N + NR - 1) / NR : (M + MR - 1) / MR;
-    return FM_T(gemm_on)(fm_threads_for(flops, panels), M, N, K, A, B, C, ldc, e);
+    return FM_T(gemm_on)(fm_threads_for(flops, panels), M, N, K, A, B, C, ldc, e, NULL);
 }
 
 #undef VL
 #undef MR
 #undef NV
 #undef NR
-#undef KC
-#undef NC
-#undef MC
 #undef FM_MIN

@@ -1,8 +1,9 @@
 /*
- * The test entry of the matrix product (see fastmlp_testing.h): one product C = A B with
- * its epilogue, by the fast product of gemm.template.h on exactly `threads` threads, or by
- * its reference.  Every argument is checked first, so that no combination the fast
- * product does not support reaches it.
+ * The test entries of the matrix product (see fastmlp_testing.h): one product C = A B
+ * with its epilogue, by the fast product of gemm.template.h on exactly `threads` threads
+ * (with the blocks given, or those derived), or by its reference; and the fast product's
+ * register tile and derived blocks.  Every argument is checked first, so that no
+ * combination the fast product does not support reaches it.
  */
 #ifndef REAL
 #error "a template: include it through instantiate.h (see csrc/README.md)"
@@ -45,6 +46,10 @@ int FM_I(fm_gemm_check)(FM_GEMM_CHECK_ARGS(REAL))
         FM_FAIL_IF(mu != 0 && V == NULL, FM_ERR_NULL);
     }
 
+    const fm_gemm_blocks blocks = {mc, nc, kc};
+    const int derived = mc == 0 && nc == 0 && kc == 0;
+    FM_FAIL_IF(!derived && !FM_T(blocks_valid)(blocks), FM_ERR_VALUE);
+
     const FM_T(mat) a = FM_T(operand)(A, a_layout, lda), b = FM_T(operand)(B, b_layout, ldb);
     const FM_T(epilogue) e = {.kind = kind, .sigmoid = sigmoid, .scale = scale, .bias = bias,
                               .S = S, .lds = lds, .W = W, .V = V, .ldw = ldw,
@@ -53,5 +58,7 @@ int FM_I(fm_gemm_check)(FM_GEMM_CHECK_ARGS(REAL))
         FM_T(gemm_reference)(M, N, K, a, b, C, ldc, &e);
         return FM_OK;
     }
-    return FM_T(gemm_on)(threads, M, N, K, a, b, C, ldc, &e);
+    return FM_T(gemm_on)(threads, M, N, K, a, b, C, ldc, &e, derived ? NULL : &blocks);
 }
+
+void FM_I(fm_gemm_layout)(ptrdiff_t out[5]) { FM_T(gemm_layout)(out); }

@@ -19,7 +19,8 @@
 /* A per-dtype, per-instruction-set name: fm_sigmoid_f32_avx2, ... */
 #define FM_I(name) FM_CAT(FM_T(name), FM_ISA_SUFFIX)
 
-/* The matrix product's K block: products with K up to this finish in one pass. */
+/* The matrix product's longest K block: the kc derived from the caches is at most this,
+   and a product without C (the SGD epilogue, K up to this) runs as one K block. */
 #define FM_GEMM_KC 256
 
 /* Batches of up to this many rows skip the packed product: the forward pass and the

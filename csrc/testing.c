@@ -1,4 +1,5 @@
-/* testing.c: fm_gemm_check_f32/_f64 of fastmlp_testing.h, the paths looked up by name. */
+/* testing.c: fm_gemm_check_f32/_f64 and fm_gemm_layout of fastmlp_testing.h, the paths
+   looked up by name. */
 #include <string.h>
 
 #include "fastmlp_testing.h"
@@ -7,11 +8,17 @@
 /* Each impl_*.c defines the entry for its path (gemm_check.template.h). */
 int fm_gemm_check_f32_baseline(FM_GEMM_CHECK_ARGS(float));
 int fm_gemm_check_f64_baseline(FM_GEMM_CHECK_ARGS(double));
+void fm_gemm_layout_f32_baseline(ptrdiff_t out[5]);
+void fm_gemm_layout_f64_baseline(ptrdiff_t out[5]);
 #if FM_HAVE_X86_PATHS
 int fm_gemm_check_f32_avx2(FM_GEMM_CHECK_ARGS(float));
 int fm_gemm_check_f64_avx2(FM_GEMM_CHECK_ARGS(double));
 int fm_gemm_check_f32_avx512(FM_GEMM_CHECK_ARGS(float));
 int fm_gemm_check_f64_avx512(FM_GEMM_CHECK_ARGS(double));
+void fm_gemm_layout_f32_avx2(ptrdiff_t out[5]);
+void fm_gemm_layout_f64_avx2(ptrdiff_t out[5]);
+void fm_gemm_layout_f32_avx512(ptrdiff_t out[5]);
+void fm_gemm_layout_f64_avx512(ptrdiff_t out[5]);
 #define FM_X86_PATH(name) name
 #else
 #define FM_X86_PATH(name) NULL
@@ -38,3 +45,18 @@ static int runnable_isa_named(const char *name)
     }
 FM_PATH_BY_NAME(f32)
 FM_PATH_BY_NAME(f64)
+
+int fm_gemm_layout(const char *isa, int itemsize, ptrdiff_t out[5])
+{
+    typedef void (*layout_fn)(ptrdiff_t[5]);
+    static const layout_fn f32[] = {[FM_ISA_BASELINE] = fm_gemm_layout_f32_baseline,
+                                    [FM_ISA_AVX2] = FM_X86_PATH(fm_gemm_layout_f32_avx2),
+                                    [FM_ISA_AVX512] = FM_X86_PATH(fm_gemm_layout_f32_avx512)};
+    static const layout_fn f64[] = {[FM_ISA_BASELINE] = fm_gemm_layout_f64_baseline,
+                                    [FM_ISA_AVX2] = FM_X86_PATH(fm_gemm_layout_f64_avx2),
+                                    [FM_ISA_AVX512] = FM_X86_PATH(fm_gemm_layout_f64_avx512)};
+    const int i = runnable_isa_named(isa);
+    if (i < 0 || (itemsize != 4 && itemsize != 8)) return -1;
+    (itemsize == 4 ? f32 : f64)[i](out);
+    return 0;
+}

@@ -21,6 +21,11 @@
 #define CPU_RELAX() ((void)0)
 #endif
 #define SPIN_ROUNDS 20000
+#ifdef _WIN32
+#define free_scratch _aligned_free /* what the compat posix_memalign's memory needs */
+#else
+#define free_scratch free
+#endif
 /* Below this much work per thread, a thread costs more to wake than it saves. */
 #define MIN_FLOPS_PER_THREAD 4e6
 
@@ -36,6 +41,7 @@ static struct {
     int n_workers; /* started; worker w runs slot w + 1 */
     unsigned long start_generation[FM_MAX_THREADS]; /* the generation a worker was born in */
     void *scratch[FM_MAX_THREADS];
+    size_t scratch_bytes; /* of each scratch[s] that is not NULL */
 } pool = {.run_lock = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
           .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
@@ -149,12 +155,25 @@ static int start_workers(int n)
 
 int fm_parallel_run(int n, void (*fn)(void *, int, int), void *arg)
 {
+    return fm_parallel_run_scratch(n, FM_SCRATCH_BYTES, fn, arg);
+}
+
+int fm_parallel_run_scratch(int n, size_t scratch_bytes, void (*fn)(void *, int, int), void *arg)
+{
     pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&pool.run_lock);
     if (n > FM_MAX_THREADS) n = FM_MAX_THREADS;
     if (n < 1) n = 1;
+    if (scratch_bytes < FM_SCRATCH_BYTES) scratch_bytes = FM_SCRATCH_BYTES;
+    if (scratch_bytes > pool.scratch_bytes) { /* grow: each slot allocates anew below */
+        for (int s = 0; s < FM_MAX_THREADS; s++) {
+            free_scratch(pool.scratch[s]);
+            pool.scratch[s] = NULL;
+        }
+        pool.scratch_bytes = scratch_bytes;
+    }
     for (int s = 0; s < n; s++) {
-        if (!pool.scratch[s] && posix_memalign(&pool.scratch[s], 64, FM_SCRATCH_BYTES) != 0) {
+        if (!pool.scratch[s] && posix_memalign(&pool.scratch[s], 64, pool.scratch_bytes) != 0) {
             pool.scratch[s] = NULL;
             n = s;
             break;

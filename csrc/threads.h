@@ -10,7 +10,8 @@
 
 #include <stddef.h>
 
-/* Bytes of per-thread scratch (the GEMM packing buffers) each slot gets, 64-byte aligned. */
+/* Bytes of per-thread scratch (the GEMM packing buffers) each slot gets at least,
+   64-byte aligned. */
 #define FM_SCRATCH_BYTES ((size_t)1280 * 1024)
 #define FM_MAX_THREADS 64
 
@@ -18,6 +19,11 @@
    Returns FM_OK, or FM_ERR_NOMEM when not even slot 0's scratch could be allocated
    (with fewer slots than asked for, n shrinks to those that have scratch). */
 int fm_parallel_run(int n, void (*fn)(void *arg, int slot, int n_slots), void *arg);
+
+/* fm_parallel_run with at least `scratch_bytes` of scratch per slot (the pool's buffers
+   grow to the largest size asked for so far). */
+int fm_parallel_run_scratch(int n, size_t scratch_bytes,
+                            void (*fn)(void *arg, int slot, int n_slots), void *arg);
 
 /* The scratch of a slot, valid inside fm_parallel_run. */
 void *fm_thread_scratch(int slot);

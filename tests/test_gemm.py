@@ -2,9 +2,10 @@
 
 Shapes cross every tile and block edge, A's rows lie 4 KB apart or not, every epilogue
 kind runs on 1 and 2 threads, in both dtypes, on every instruction-set path this CPU
-runs.  The reference itself is checked against NumPy, the test entry's argument checks
-are exercised, and training with mini-batches longer than one K block is checked
-against the NumPy twin.
+runs, with the cache blocks derived from this machine and with small blocks forced.
+The reference itself is checked against NumPy, the test entry's argument checks are
+exercised, and training with mini-batches longer than one K block is checked against
+the NumPy twin.
 """
 import numpy as np
 import pytest
@@ -12,25 +13,39 @@ from hypothesis import given, strategies as st
 from threadpoolctl import threadpool_limits
 
 import fastmlp
-from fastmlp import _kernels, _testing, numpy_backend
+from fastmlp import _kernels, _machine, _testing, numpy_backend
 from fastmlp._testing import unaligned
 from helpers import DTYPES, assert_close, random_array
 
-# The fast product's blocking (csrc/gemm.template.h): register tiles of MR rows by NR
+# The fast product's blocking (csrc/gemm.template.h): register tiles of MR = 6 rows by NR
 # columns, NR = 2 vectors (8, 16, 32 float32 lanes or 4, 8, 16 float64 lanes on the
-# baseline, avx2, avx512 paths); K in blocks of at most KC (equal blocks when K > KC);
-# C in blocks of MC rows (144 float32, 72 float64) and NC = 512 columns.  A's rows are
-# read in place in blocks with kc >= 64, unless they lie a multiple of 4 KB apart.
-SHAPES = [  # M, N, K
+# baseline, avx2, avx512 paths); K in equal blocks of at most kc <= KC = 256; C in blocks
+# of mc rows and nc columns.  mc, nc and kc come from this machine's caches ("derived":
+# often larger than every shape here) or are forced ("small": mc = 2 MR, nc = 2 NR,
+# kc = 96).  A's rows are read in place in K blocks of 64 or more, unless they lie a
+# multiple of 4 KB apart.
+SHAPES = [  # M, N, K; the K blocks with derived kc = 256 / small kc = 96
     (1, 1, 1),        # a single element: nothing but edge tiles
     (5, 3, 2),        # less than one tile either way
-    (6, 32, 255),     # one full MR panel; whole NR panels on every path; K = KC - 1
-    (13, 33, 256),    # two panels and a row; a column past every NR; K = KC, one block
-    (73, 64, 257),    # one row past MC in float64; K = KC + 1: two K blocks, 129 + 128
-    (150, 40, 64),    # past MC in float32; kc = 64: the shortest rows read in place
-    (20, 515, 63),    # three columns past NC; kc = 63: rows too short to read in place
-    (145, 520, 513),  # past MC, NC and two K block boundaries (three blocks of 171)
+    (6, 32, 255),     # one full MR panel; whole NR panels on every path; K = KC - 1; 85 x 3
+    (13, 33, 256),    # two panels and a row; a column past every NR; K = KC, one block; 86 x 3
+    (73, 64, 257),    # K = KC + 1: two K blocks, 129 + 128; 86 + 86 + 85
+    (150, 40, 64),    # kc = 64: the shortest rows read in place; one block either way
+    (20, 515, 63),    # kc = 63: rows too short to read in place; across small nc
+    (145, 520, 513),  # three K blocks of 171; six of 86 and 83; across small mc and nc
 ]
+# Small blocks put many mc, nc and K block edges inside the shapes above, every thread's
+# slice of C (split in whole tiles) among them; SGD without C then runs K (<= KC) as one
+# block longer than kc.
+BLOCKS = ["derived", "small"]
+
+
+def forced_blocks(blocks, dtype, isa):
+    """The `blocks` argument of _testing.gemm for one of BLOCKS."""
+    if blocks == "derived":
+        return None
+    tile = _testing.gemm_layout(dtype, isa)
+    return 2 * tile["mr"], 2 * tile["nr"], 96
 # The products the layers compute (the three uses at the top of gemm.template.h), with
 # the matrices' rows as long as their length ("tight"), longer ("padded": every matrix,
 # C, S, W and V included, checked untouched past its end), or a multiple of 4 KB apart
@@ -111,11 +126,12 @@ def product(A, B, e, padded, **how):
     return {name: a.copy() for name, a in out.items()}
 
 
+@pytest.mark.parametrize("blocks", BLOCKS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("use,spacing", OPERANDS)
 @pytest.mark.parametrize("M,N,K", SHAPES)
-def test_fast_product_matches_reference(M, N, K, use, spacing, kind, dtype):
+def test_fast_product_matches_reference(M, N, K, use, spacing, kind, dtype, blocks):
     rng = np.random.default_rng([M, N, K])
     A, B = operands(rng, use, spacing, M, N, K, dtype)
     e = epilogue(rng, kind, M, N, dtype, spacing)
@@ -127,9 +143,11 @@ def test_fast_product_matches_reference(M, N, K, use, spacing, kind, dtype):
         assert np.abs(expected["W"] - e["W"]).max() > 1e-3
     for isa in _kernels.supported_isas():
         for threads in THREADS:
-            got = product(A, B, e, padded, threads=threads, isa=isa)
+            got = product(A, B, e, padded, threads=threads, isa=isa,
+                          blocks=forced_blocks(blocks, dtype, isa))
             for name, value in expected.items():
-                assert_close(got[name], value, dtype, f"{name}: {isa} path, {threads} threads")
+                assert_close(got[name], value, dtype,
+                             f"{name}: {isa} path, {threads} threads, {blocks} blocks")
     for name, a in inputs.items():  # inputs are only read
         np.testing.assert_array_equal(a, before[name], err_msg=name)
 
@@ -137,18 +155,24 @@ def test_fast_product_matches_reference(M, N, K, use, spacing, kind, dtype):
 @given(M=st.integers(1, 80), N=st.integers(1, 80), K=st.integers(1, 300),
        use_spacing=st.sampled_from(OPERANDS), kind=st.sampled_from(KINDS),
        dtype=st.sampled_from(DTYPES), threads=st.integers(1, 3),
-       isa=st.sampled_from(_kernels.supported_isas()))
+       isa=st.sampled_from(_kernels.supported_isas()),
+       tiles=st.none() | st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, _testing.KC)))
 def test_fast_product_matches_reference_on_random_shapes(M, N, K, use_spacing, kind, dtype,
-                                                         threads, isa):
+                                                         threads, isa, tiles):
+    """tiles: the derived blocks (None), or mc and nc in register tiles and kc."""
     rng = np.random.default_rng([M, N, K])
     use, spacing = use_spacing
     A, B = operands(rng, use, spacing, M, N, K, dtype)
     e = epilogue(rng, kind, M, N, dtype, spacing)
     padded = spacing == "padded"
+    blocks = None
+    if tiles:
+        tile = _testing.gemm_layout(dtype, isa)
+        blocks = tiles[0] * tile["mr"], tiles[1] * tile["nr"], tiles[2]
     expected = product(A, B, e, padded, reference=True)
-    got = product(A, B, e, padded, threads=threads, isa=isa)
+    got = product(A, B, e, padded, threads=threads, isa=isa, blocks=blocks)
     for name, value in expected.items():
-        assert_close(got[name], value, dtype, f"{name}: {isa} path, {threads} threads")
+        assert_close(got[name], value, dtype, f"{name}: {isa} path, {threads} threads, blocks {blocks}")
 
 
 def numpy_product(A, B, e):
@@ -242,6 +266,13 @@ def bad_calls():
         ("too many threads", (A, B, C), dict(threads=65), "threads must be between 1 and 64, got 65"),
         ("threads a float", (A, B, C), dict(threads=1.5), "threads must be an integer, got 1.5"),
         ("an unknown path", (A, B, C), dict(isa="sse9"), "isa='sse9' is not one of 'baseline', 'avx2'"),
+        ("two blocks", (A, B, C), dict(blocks=(6, 8)), r"blocks must be three integers \(mc, nc, kc\)"),
+        ("a block not an integer", (A, B, C), dict(blocks=(6, 8.0, 8)), "blocks must be three integers"),
+        ("mc not in whole tiles", (A, B, C), dict(blocks=(7, 64, 8)),
+         "mc = 7 is not a positive multiple of the register tile's 6 for float64"),
+        ("nc not in whole tiles", (A, B, C), dict(blocks=(6, 1, 8)), "nc = 1 is not a positive multiple"),
+        ("kc 0", (A, B, C), dict(blocks=(6, 64, 0)), "kc = 0 is not between 1 and KC = 256"),
+        ("kc beyond KC", (A, B, C), dict(blocks=(6, 64, 257)), "kc = 257 is not between 1 and KC = 256"),
     ]
 
 
@@ -254,6 +285,51 @@ def test_gemm_refuses_bad_arguments(args, kwargs, message):
         _testing.gemm(*args, **kwargs)
     for a, a0 in zip(outputs, before):
         np.testing.assert_array_equal(a, a0)
+
+
+@pytest.mark.parametrize("isa", _kernels.supported_isas())
+def test_layout_is_the_register_tile_and_the_blocks_of_this_machines_caches(isa):
+    vector_bytes = {"baseline": 16, "avx2": 32, "avx512": 64}[isa]
+    for dtype in DTYPES:
+        itemsize = np.dtype(dtype).itemsize
+        layout = _testing.gemm_layout(dtype, isa)
+        assert (layout["mr"], layout["nr"]) == (6, 2 * vector_bytes // itemsize)
+        derived = _machine.blocks_for(_machine.caches(), itemsize, layout["mr"], layout["nr"])
+        assert (layout["mc"], layout["nc"], layout["kc"]) == derived
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blocks_larger_than_the_default_scratch_grow_it(dtype):
+    """Blocks whose packing buffers pass the pool's 1.25 MB default (4.8 MB in float32,
+    9.6 MB in float64), then a small product again: both agree with the reference."""
+    rng = np.random.default_rng(5)
+    tile = _testing.gemm_layout(dtype, None)
+    mc, nc = 100 * tile["mr"], 4096 // tile["nr"] * tile["nr"]
+    for M, N, K in [(mc, nc, _testing.KC), (7, 9, 11)]:
+        A, B = random_array(rng, (M, K), dtype), random_array(rng, (K, N), dtype, 1 / np.sqrt(K))
+        got, expected = np.empty((M, N), dtype), np.empty((M, N), dtype)
+        _testing.gemm(A, B, got, threads=2, blocks=(mc, nc, _testing.KC))
+        _testing.gemm(A, B, expected, reference=True)
+        assert_close(got, expected, dtype, f"{M} x {N} x {K}")
+
+
+@pytest.mark.parametrize("isa", _kernels.supported_isas())
+def test_blocks_reach_the_kernel_and_only_kc_changes_the_rounding(isa):
+    """Every element is summed over K in the same order whatever mc and nc are (so threads,
+    which split C, do not change results either): bit-identical.  Another kc cuts K into
+    other blocks, which float32 rounding shows."""
+    rng = np.random.default_rng(9)
+    M, N, K = 145, 520, 513
+    A, B = random_array(rng, (M, K), np.float32), random_array(rng, (K, N), np.float32, 1 / np.sqrt(K))
+    tile = _testing.gemm_layout(np.float32, isa)
+    mr, nr = tile["mr"], tile["nr"]
+    out = {}
+    for blocks in [(mr, nr, 96), (20 * mr, 10 * nr, 96), (mr, nr, 171)]:
+        out[blocks] = np.empty((M, N), np.float32)
+        _testing.gemm(A, B, out[blocks], threads=2, isa=isa, blocks=blocks)
+    np.testing.assert_array_equal(out[mr, nr, 96], out[20 * mr, 10 * nr, 96])
+    assert not np.array_equal(out[mr, nr, 96], out[mr, nr, 171])
+    assert_close(out[mr, nr, 171], A.astype(np.float64) @ B, np.float32, "kc 171")
 
 
 def test_gemm_refuses_a_path_this_cpu_lacks():

@@ -5,9 +5,10 @@ Not part of fastmlp's API.  `unaligned` makes the arrays every entry point must 
 for the tests and tools/fuzz_kernels.py.  `gemm` runs one matrix product C = A B with its epilogue,
 by the fast product of csrc/gemm.template.h on a given number of threads or by its plain
 reference in csrc/gemm_reference.template.h, so that a test can set one against the other
-for any shape, operand layout, epilogue, thread count and instruction-set path.  Every
-argument is checked here, and refused with a ValueError naming the problem, before C
-sees it.
+for any shape, operand layout, epilogue, thread count, cache blocks and instruction-set
+path; `gemm_layout` tells the fast product's register tile and the blocks it derives from
+this machine's caches.  Every argument is checked here, and refused with a ValueError
+naming the problem, before C sees it.
 
 This module links its own copy of the kernels: `fastmlp._kernels.set_isa` and
 `set_num_threads` do not reach it.  `gemm` takes the path by name and the thread count
@@ -39,15 +40,17 @@ cdef extern from "fastmlp_testing.h" nogil:
         const float *A, int a_layout, Py_ssize_t lda, const float *B, int b_layout,
         Py_ssize_t ldb, float *C, Py_ssize_t ldc, int kind, int sigmoid, float scale,
         const float *bias, const float *S, Py_ssize_t lds, float *W, float *V, Py_ssize_t ldw,
-        float lr, float decay, float mu)
+        float lr, float decay, float mu, Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc)
     ctypedef int (*fm_gemm_check_f64_fn)(
         int reference, int threads, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
         const double *A, int a_layout, Py_ssize_t lda, const double *B, int b_layout,
         Py_ssize_t ldb, double *C, Py_ssize_t ldc, int kind, int sigmoid, double scale,
         const double *bias, const double *S, Py_ssize_t lds, double *W, double *V,
-        Py_ssize_t ldw, double lr, double decay, double mu)
+        Py_ssize_t ldw, double lr, double decay, double mu, Py_ssize_t mc, Py_ssize_t nc,
+        Py_ssize_t kc)
     fm_gemm_check_f32_fn fm_gemm_check_f32(const char *isa)
     fm_gemm_check_f64_fn fm_gemm_check_f64(const char *isa)
+    int fm_gemm_layout(const char *isa, int itemsize, Py_ssize_t out[5])
 
 # Products with K up to this finish in one pass; beyond it, C holds partial sums.
 KC = FM_GEMM_KC
@@ -136,7 +139,7 @@ def _path(isa):
 cdef struct _Call:
     bint reference, sigmoid
     int threads, a_layout, b_layout, kind
-    Py_ssize_t M, N, K, lda, ldb, ldc, lds, ldw
+    Py_ssize_t M, N, K, lda, ldb, ldc, lds, ldw, mc, nc, kc
     size_t A, B, C, bias, S, W, V
     double scale, lr, decay, mu
 
@@ -159,17 +162,62 @@ cdef int _run(floating *dtype, const char *isa, _Call *c) except? -1:
                          <float *>c.B, c.b_layout, c.ldb, <float *>c.C, c.ldc, c.kind,
                          c.sigmoid, <float>c.scale, <float *>c.bias, <float *>c.S, c.lds,
                          <float *>c.W, <float *>c.V, c.ldw, <float>c.lr, <float>c.decay,
-                         <float>c.mu)
+                         <float>c.mu, c.mc, c.nc, c.kc)
         else:
             status = f64(c.reference, c.threads, c.M, c.N, c.K, <double *>c.A, c.a_layout, c.lda,
                          <double *>c.B, c.b_layout, c.ldb, <double *>c.C, c.ldc, c.kind,
                          c.sigmoid, c.scale, <double *>c.bias, <double *>c.S, c.lds,
-                         <double *>c.W, <double *>c.V, c.ldw, c.lr, c.decay, c.mu)
+                         <double *>c.W, <double *>c.V, c.ldw, c.lr, c.decay, c.mu,
+                         c.mc, c.nc, c.kc)
     return status
 
 
+def gemm_layout(dtype, isa=None):
+    """The fast product's register tile and cache blocks on a path, for a dtype.
+
+    Parameters
+    ----------
+    dtype : float32 or float64 (anything np.dtype takes)
+    isa : str or None
+        The instruction-set path, as for `gemm`.
+
+    Returns
+    -------
+    dict
+        ``mr``, ``nr``: the register tile (MR rows by NR columns of C); ``mc``, ``nc``,
+        ``kc``: the blocks derived from this machine's caches (csrc/cache.c).
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    cdef bytes path = _path(isa).encode()
+    cdef Py_ssize_t out[5]
+    if fm_gemm_layout(path, dtype.itemsize, out) != 0:
+        raise ValueError(f"no kernels for the path {path.decode()!r}")
+    return dict(mr=out[0], nr=out[1], mc=out[2], nc=out[3], kc=out[4])
+
+
+def _blocks(blocks, dtype, isa):
+    """(mc, nc, kc) checked against the path's register tile, or (0, 0, 0) for None."""
+    if blocks is None:
+        return 0, 0, 0
+    try:
+        mc, nc, kc = (operator.index(b) for b in blocks)
+    except (TypeError, ValueError):
+        raise ValueError(f"blocks must be three integers (mc, nc, kc), got {blocks!r}") from None
+    tile = gemm_layout(dtype, isa)
+    for name, value, step in (("mc", mc, tile["mr"]), ("nc", nc, tile["nr"])):
+        if value < step or value % step:
+            raise ValueError(f"{name} = {value} is not a positive multiple of the register tile's "
+                             f"{step} for {dtype} on the {_path(isa)!r} path")
+    if not 1 <= kc <= KC:
+        raise ValueError(f"kc = {kc} is not between 1 and KC = {KC}")
+    return mc, nc, kc
+
+
 def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=None, W=None,
-         V=None, lr=0.0, decay=0.0, momentum=0.0, threads=1, isa=None, reference=False):
+         V=None, lr=0.0, decay=0.0, momentum=0.0, threads=1, isa=None, reference=False,
+         blocks=None):
     """C = A B with an epilogue, by the fast product or (``reference=True``) its reference.
 
     Parameters
@@ -205,6 +253,10 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
         ``_kernels`` uses.
     reference : bool
         Run the plain reference (one thread) instead of the fast product.
+    blocks : (int, int, int) or None
+        The fast product's cache blocks (mc, nc, kc): mc a multiple of the register tile's
+        rows, nc of its columns (see `gemm_layout`), 1 <= kc <= KC.  None: the blocks
+        derived from this machine's caches.
 
     A keyword the kind does not read must keep its default.  Outputs (C, W, V) must not
     share memory with any other argument.
@@ -283,6 +335,7 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
     if not 1 <= threads <= MAX_THREADS:
         raise ValueError(f"threads must be between 1 and {MAX_THREADS}, got {threads}")
     cdef bytes path = _path(isa).encode()
+    mc, nc, kc = _blocks(blocks, dtype, isa)
 
     arrays = dict(A=A, B=B, C=C, bias=bias, S=S, W=W, V=V)
     for out in ("C", "W", "V"):
@@ -296,7 +349,7 @@ def gemm(A, B, C=None, *, kind="none", sigmoid=False, scale=1.0, bias=None, S=No
         A=_address(A), a_layout=a_layout, lda=lda, B=_address(B), b_layout=b_layout, ldb=ldb,
         C=_address(C), ldc=ldc, kind=KINDS[kind], sigmoid=sigmoid, scale=scale,
         bias=_address(bias), S=_address(S), lds=lds, W=_address(W), V=_address(V), ldw=ldw,
-        lr=lr, decay=decay, mu=momentum)
+        lr=lr, decay=decay, mu=momentum, mc=mc, nc=nc, kc=kc)
     cdef int status
     if dtype == np.float32:
         status = _run(<float *>NULL, path, &call)

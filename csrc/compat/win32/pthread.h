@@ -96,8 +96,7 @@ static inline int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*
     return 0;
 }
 
-/* stdlib.h's aligned allocation (the thread pool keeps its scratch for the process's life,
-   so nothing reaches free() that _aligned_malloc returned). */
+/* stdlib.h's aligned allocation (threads.c frees it with _aligned_free). */
 static inline int posix_memalign(void **p, size_t alignment, size_t size)
 {
     *p = _aligned_malloc(size, alignment);
