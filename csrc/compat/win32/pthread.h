@@ -1,7 +1,7 @@
 /*
  * pthread.h for Windows (internal): the part of POSIX threads that threads.c uses, on
  * Win32 slim reader/writer locks, condition variables, one-time initialisation and
- * _beginthreadex, and posix_memalign and sysconf.  CMakeLists.txt puts this folder on the include path on Windows only;
+ * _beginthreadex, and posix_memalign, sched_yield and sysconf.  CMakeLists.txt puts this folder on the include path on Windows only;
  * sched.h and unistd.h here include this file.
  */
 #ifndef FASTMLP_WIN32_PTHREAD_H
@@ -101,6 +101,13 @@ static inline int posix_memalign(void **p, size_t alignment, size_t size)
 {
     *p = _aligned_malloc(size, alignment);
     return *p ? 0 : ENOMEM;
+}
+
+/* sched.h's yield: let another thread that is ready to run have this core. */
+static inline int sched_yield(void)
+{
+    SwitchToThread();
+    return 0;
 }
 
 /* unistd.h's processor count. */
