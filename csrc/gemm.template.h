@@ -278,6 +278,16 @@ static void FM_T(finish_tile)(const FM_T(epilogue) *e, const REAL *restrict ct, 
     }
 }
 
+/* Ask for the rows x cols tile at p (rows ld apart) to be brought into cache for
+   writing: issued before a tile's micro-kernel runs, the lines arrive while it does. */
+static inline void FM_T(prefetch_tile)(const REAL *p, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t cols)
+{
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        __builtin_prefetch(p + i * ld, 1);
+        __builtin_prefetch(p + i * ld + cols - 1, 1);
+    }
+}
+
 /* One thread's product: the whole BLIS loop nest over an M x N slice of C. */
 static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A, FM_T(mat) B,
                               REAL *C, ptrdiff_t ldc, const FM_T(epilogue) *e,
@@ -321,6 +331,12 @@ static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A
                         const REAL *pb = pack_b + jr * kc;
                         const int in_place = ir < direct;
                         const REAL *pa = in_place ? A.p + i0 * A.rs + pc : pack_a + (ir - direct) * kc;
+                        /* what the tile will write: C, and W and V when it updates them */
+                        if (c) FM_T(prefetch_tile)(c, ldc, mr, nr);
+                        if (last && e->kind == FM_EPI_SGD) {
+                            FM_T(prefetch_tile)(e->W + i0 * e->ldw + j0, e->ldw, mr, nr);
+                            if (e->V) FM_T(prefetch_tile)(e->V + i0 * e->ldw + j0, e->ldw, mr, nr);
+                        }
 #define FM_TILE(ct_, add_, store_)                                                            \
     (in_place ? FM_T(micro_kernel_rows)(kc, pa, A.rs, pb, ct_, add_, store_, ldc)           \
               : FM_T(micro_kernel)(kc, pa, pb, ct_, add_, store_, ldc))
