@@ -1,12 +1,15 @@
-"""The full benchmark suite: every workload (W1-W4), a table and a JSON record.
+"""The full benchmark suite: every workload (W1-W4) and the bare products, a table and a
+JSON record.
 
     python bench/run.py                     # full suite (several minutes)
     python bench/run.py --quick             # the quick comparison (under a minute)
     python bench/run.py --only W3 --threads 1 2
+    python bench/run.py --only W1 W3 products --compete   # and beside a CPU-bound process
 
-Set FASTMLP_DATA to the MNIST folder to time on MNIST (random data of its shape otherwise;
-the speed does not depend on the values).  Install threadpoolctl so that NumPy's BLAS is
-pinned to the same thread count as fastmlp (pip install "fastmlp[bench]").
+Set FASTMLP_DATA to the MNIST folder to time on MNIST (W1 and W2 run on MNIST and on dense
+random data of its shape side by side; without MNIST, everything runs on the random data).
+Install threadpoolctl so that NumPy's BLAS is pinned to the same thread count as fastmlp
+(pip install "fastmlp[bench]").
 """
 import argparse
 import os
