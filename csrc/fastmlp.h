@@ -214,7 +214,8 @@ typedef struct fm_network {
  * entries.  data holds elements of the network's dtype.
  */
 typedef struct fm_csr {
-    const long long *indptr; /* rows + 1 offsets, non-decreasing, from >= 0 */
+    long long nnz;           /* entries in indices and data */
+    const long long *indptr; /* rows + 1 offsets, non-decreasing, from 0 to <= nnz */
     const int *indices;      /* column of each entry, in [0, columns) */
     const void *data;        /* value of each entry */
 } fm_csr;

@@ -44,6 +44,7 @@ cdef extern from "fastmlp.h" nogil:
         void *vW[FM_MAX_LAYERS]
         void *vb[FM_MAX_LAYERS]
     ctypedef struct fm_csr:
+        long long nnz
         const long long *indptr
         const int *indices
         const void *data
@@ -409,15 +410,12 @@ def train_epoch(NetworkArrays arrays not None, object X not None,
     """
     if not arrays.writable:
         raise ValueError("train_epoch needs NetworkArrays(..., writable=True)")
-    dtype = np.dtype(np.float32 if floating is float else np.float64)
-    _check_dtype(arrays, "Y", dtype)
     cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
+    _check_dtype(arrays, "X", getattr(X, "dtype", None))
+    _check_dtype(arrays, "Y", np.dtype(np.float32 if floating is float else np.float64))
     cdef const floating[:, ::1] dense
     if rows is None:
-        _check_dtype(arrays, "X", getattr(X, "dtype", None))
         dense = X
-    else:
-        _check_dtype(arrays, "X", rows.dtype)
     cdef Py_ssize_t n = X.shape[0], L = arrays.net.n_layers
     _expect("X", tuple(X.shape), (n, arrays.sizes[0]))
     _expect("Y", (Y.shape[0], Y.shape[1]), (n, arrays.sizes[L]))
@@ -491,6 +489,7 @@ cdef class CompressedRows:
         if n_columns < 0 or n_columns > 2**31 - 1:
             raise ValueError(f"n_columns must be in 0..2**31 - 1, got {n_columns}")
         nnz = len(data)
+        self.csr.nnz = nnz
         self.csr.indptr = <const long long *>_address_of("indptr", indptr, (n_rows + 1,),
                                                          np.dtype(np.int64), False)
         self.csr.indices = <const int *>_address_of("indices", indices, (nnz,),
@@ -553,15 +552,12 @@ def network_forward(NetworkArrays arrays not None, object X not None,
     (row, column) of the first one (out is then unspecified).  Raises FloatingPointError
     when finite inputs overflow inside the network to non-finite outputs.
     """
-    dtype = np.dtype(np.float32 if floating is float else np.float64)
-    _check_dtype(arrays, "out", dtype)
     cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
+    _check_dtype(arrays, "X", getattr(X, "dtype", None))
+    _check_dtype(arrays, "out", np.dtype(np.float32 if floating is float else np.float64))
     cdef const floating[:, ::1] dense
     if rows is None:
-        _check_dtype(arrays, "X", getattr(X, "dtype", None))
         dense = X
-    else:
-        _check_dtype(arrays, "X", rows.dtype)
     cdef Py_ssize_t L = arrays.net.n_layers, m = X.shape[0], bad = -1
     cdef Py_ssize_t n_in = arrays.net.sizes[0], n_out = arrays.net.sizes[L]
     _expect("X", tuple(X.shape), (m, arrays.sizes[0]))
