@@ -159,7 +159,7 @@ static int FM_T(check_csr)(const fm_csr *X, ptrdiff_t columns, const long long *
 static size_t FM_T(forward_workspace)(const fm_network *net, ptrdiff_t m)
 {
     if (FM_T(check_network)(net, m) != FM_OK) return 0;
-    return FM_T(forward_lay_out)(net->n_layers, net->sizes, m, NULL, NULL);
+    return FM_T(forward_lay_out)(net->n_layers, net->sizes, m, NULL, NULL, NULL, NULL);
 }
 
 int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, size_t work_len,

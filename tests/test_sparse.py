@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp import _kernels, kernel_backend, sparse
-from helpers import COMBOS, DTYPES, assert_close, one_hot, reference_fit
+from fastmlp import _kernels, kernel_backend, reference, sparse
+from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, reference_fit
 
 scipy_sparse = pytest.importorskip("scipy.sparse")
 
@@ -75,6 +75,29 @@ def test_compressed_rows_train_as_the_dense_array(every_isa, dtype, batch, decay
     for i, (c, d) in enumerate(zip(compressed, dense)):
         np.testing.assert_allclose(c, d, err_msg=f"parameter {i}", **tol)
     np.testing.assert_allclose(compressed_out, dense_out, **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows,dense_row", [(1, None), (2, None), (3, 1), (16, None), (16, 15),
+                                            (17, None)])
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_inference_on_few_rows_with_many_zeros(every_isa, dtype, rows, dense_row, output):
+    """Up to 16 rows of a dense X with few nonzeros go through their nonzeros alone (one
+    denser row sends the block through the dense product; 17 rows always do); the
+    outputs, dense or compressed X, equal the reference's."""
+    rng = np.random.default_rng(rows)
+    X = sparse_data(rng, rows, 40, 0.1, dtype)
+    if dense_row is not None:
+        X[dense_row] = rng.random(40)
+    W = [rng.standard_normal((o, i)).astype(dtype) for i, o in [(40, 9), (9, 3)]]
+    b = [rng.standard_normal(o).astype(dtype) for o in (9, 3)]
+    arrays = _kernels.NetworkArrays(W, b, output=output)
+    expected = reference.feedforward([lists(w) for w in W], [lists(x) for x in b], lists(X),
+                                     output)[-1]
+    for inputs in (X, _kernels.compress_rows(X)):
+        out = np.empty((rows, 3), dtype=dtype)
+        assert _kernels.network_forward(arrays, inputs, out) is None
+        assert_close(out, expected, dtype, type(inputs).__name__)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
