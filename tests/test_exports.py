@@ -20,7 +20,7 @@ def exported_kernels():
 
 
 # Where the kernels are tested against the reference (or the dense path).
-KERNEL_TESTS = ("test_kernels.py", "test_sparse.py")
+KERNEL_TESTS = ("test_kernels.py", "test_sparse.py", "test_one_sample.py")
 
 
 def test_every_exported_kernel_has_a_test():

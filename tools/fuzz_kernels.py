@@ -303,6 +303,13 @@ def network_forward(draw):
 
 
 @st.composite
+def forward_sample(draw):
+    w = draw(world())
+    sizes = w["sizes"]
+    return (draw(described_network(w)), draw(array(w, (sizes[0],))), draw(array(w, (sizes[-1],)))), {}
+
+
+@st.composite
 def compress_rows(draw):
     w = draw(world())
     return (draw(array(w, (w["m"], w["sizes"][0]))),), {}
@@ -366,7 +373,7 @@ def strategies():
         "exp": elementwise(), "sigmoid": elementwise(),
         "CompressedRows": world().flatmap(lambda w: compressed_rows(w, (w["m"], w["sizes"][0])))
         .map(lambda args: (args, {})),
-        "compress_rows": compress_rows(),
+        "compress_rows": compress_rows(), "forward_sample": forward_sample(),
         "get_isa": no_arguments(), "supported_isas": no_arguments(), "get_num_threads": no_arguments(),
         "get_local_num_threads": no_arguments(),
         "set_isa": st.sampled_from(["baseline", "avx2", "avx512", "neon", "", None, 1]).map(lambda v: ((v,), {})),

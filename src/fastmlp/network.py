@@ -212,8 +212,28 @@ class Network:
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
 
+    def _forward_sample(self, x):
+        """The outputs (n_out,) for one sample x, a 1-D array, on the lean path to C, or
+        None when x needs the general path (another dtype, a strided view, ...)."""
+        if self.backend != "c":
+            return None
+        if self._prepared is None:
+            self._prepared = kernel_backend.prepare(self._weights(), self._biases(), self.output)
+        out = np.empty(self.layers[-1].n_out, dtype=self.dtype)
+        try:
+            where = _kernels.forward_sample(self._prepared, x, out)
+        except (ValueError, BufferError):
+            return None
+        if where is not None:
+            raise _validate.nonfinite_error("X", x, (where[1],))
+        return out
+
     def forward(self, X: npt.ArrayLike) -> np.ndarray:
         """Output activations for X (m, n_in), shape (m, n_out); a 1-D X gives (n_out,)."""
+        if type(X) is np.ndarray and X.ndim == 1:
+            out = self._forward_sample(X)
+            if out is not None:
+                return out
         X, single = self._inputs(X, check_finite=False, sparse_ok=True)
         out = self._forward(X)
         return out[0] if single else out
