@@ -382,6 +382,14 @@ cdef int _check_dtype(NetworkArrays arrays, str name, object dtype) except -1:
     return 0
 
 
+cdef CompressedRows _compressed_or_none(NetworkArrays arrays, object X, str other, object dtype):
+    """X if it is CompressedRows, else None (a dense array); X and the array named `other`
+    (of `dtype`) checked to be of the network's dtype."""
+    _check_dtype(arrays, "X", getattr(X, "dtype", None))
+    _check_dtype(arrays, other, dtype)
+    return X if isinstance(X, CompressedRows) else None
+
+
 def train_workspace_size(NetworkArrays arrays not None, Py_ssize_t batch, bint compressed=False):
     """Elements of workspace (of the network's dtype) train_epoch needs for mini-batches of
     up to `batch` rows, of dense inputs or (compressed=True) of CompressedRows."""
@@ -411,9 +419,8 @@ def train_epoch(NetworkArrays arrays not None, object X not None,
     """
     if not arrays.writable:
         raise ValueError("train_epoch needs NetworkArrays(..., writable=True)")
-    cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
-    _check_dtype(arrays, "X", getattr(X, "dtype", None))
-    _check_dtype(arrays, "Y", np.dtype(np.float32 if floating is float else np.float64))
+    cdef CompressedRows rows = _compressed_or_none(
+        arrays, X, "Y", np.dtype(np.float32 if floating is float else np.float64))
     cdef const floating[:, ::1] dense
     if rows is None:
         dense = X
@@ -553,9 +560,8 @@ def network_forward(NetworkArrays arrays not None, object X not None,
     (row, column) of the first one (out is then unspecified).  Raises FloatingPointError
     when finite inputs overflow inside the network to non-finite outputs.
     """
-    cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
-    _check_dtype(arrays, "X", getattr(X, "dtype", None))
-    _check_dtype(arrays, "out", np.dtype(np.float32 if floating is float else np.float64))
+    cdef CompressedRows rows = _compressed_or_none(
+        arrays, X, "out", np.dtype(np.float32 if floating is float else np.float64))
     cdef const floating[:, ::1] dense
     if rows is None:
         dense = X
