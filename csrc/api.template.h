@@ -142,7 +142,7 @@ static int FM_T(check_csr)(const fm_csr *X, ptrdiff_t columns, const long long *
     for (ptrdiff_t i = first; i < last; i++) {
         const ptrdiff_t r = fm_row(order, i);
         const long long lo = X->indptr[r], hi = X->indptr[r + 1];
-        FM_FAIL_IF(lo < 0 || hi < lo, FM_ERR_INDEX);
+        FM_FAIL_IF(lo < 0 || hi < lo || hi > X->nnz, FM_ERR_INDEX);
         FM_FAIL_IF(hi > lo && (X->indices == NULL || X->data == NULL), FM_ERR_NULL);
         for (long long t = lo; t < hi; t++)
             FM_FAIL_IF(X->indices[t] < 0 || X->indices[t] >= columns, FM_ERR_INDEX);
@@ -159,7 +159,7 @@ static int FM_T(check_csr)(const fm_csr *X, ptrdiff_t columns, const long long *
 static size_t FM_T(forward_workspace)(const fm_network *net, ptrdiff_t m)
 {
     if (FM_T(check_network)(net, m) != FM_OK) return 0;
-    return FM_T(forward_lay_out)(net->n_layers, net->sizes, m, NULL, NULL);
+    return FM_T(forward_lay_out)(net->n_layers, net->sizes, m, NULL, NULL, NULL, NULL);
 }
 
 int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, size_t work_len,

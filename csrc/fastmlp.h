@@ -214,7 +214,8 @@ typedef struct fm_network {
  * entries.  data holds elements of the network's dtype.
  */
 typedef struct fm_csr {
-    const long long *indptr; /* rows + 1 offsets, non-decreasing, from >= 0 */
+    long long nnz;           /* entries in indices and data */
+    const long long *indptr; /* rows + 1 offsets, non-decreasing, from 0 to <= nnz */
     const int *indices;      /* column of each entry, in [0, columns) */
     const void *data;        /* value of each entry */
 } fm_csr;
@@ -292,9 +293,9 @@ int fm_train_epoch_f64(const fm_network *net, const fm_epoch *epoch, double *wor
                        size_t work_len, fm_epoch_result *result);
 
 /*
- * Elements of workspace (of the network's dtype) that fm_network_forward needs for m rows;
- * 0 for a network without hidden layers, and for an invalid network or an overflow (check
- * the network first to tell the two apart).
+ * Elements of workspace (of the network's dtype) that fm_network_forward needs for m rows
+ * (blocks of hidden activations, and for a few rows a row of X compressed); 0 for an
+ * invalid network or an overflow.
  */
 size_t fm_forward_workspace(const fm_network *net, ptrdiff_t m);
 

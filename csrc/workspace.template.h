@@ -58,15 +58,20 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
 #define FM_FORWARD_ROWS 1024
 
 /* fm_network_forward's workspace: two blocks of FM_FORWARD_ROWS x the widest hidden
-   layer, which the hidden layers fill in turn.  Returns elements needed (0 without hidden
-   layers); hidden (may be NULL) receives the start of each block. */
+   layer, which the hidden layers fill in turn, and for few rows a row of X compressed.
+   Returns elements needed; hidden (may be NULL) receives the start of each block,
+   row_values and row_columns (may be NULL) the compressed row's. */
 static size_t FM_T(forward_lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t m, REAL *work,
-                                    REAL *hidden[2])
+                                    REAL *hidden[2], REAL **row_values, int **row_columns)
 {
     size_t widest = 0;
     for (ptrdiff_t l = 1; l < L; l++) widest = (size_t)sizes[l] > widest ? (size_t)sizes[l] : widest;
     size_t rows = (size_t)(m < FM_FORWARD_ROWS ? m : FM_FORWARD_ROWS);
-    size_t block = FM_T(round_up)(rows * widest);
+    size_t block = L > 1 ? FM_T(round_up)(rows * widest) : 0;
+    /* few rows: room to compress one row of X (its values, and its columns as ints) */
+    size_t row = m <= FM_FEW_ROWS ? FM_T(round_up)((size_t)sizes[0]) : 0;
     if (hidden) hidden[0] = work, hidden[1] = work ? work + block : NULL;
-    return L > 1 ? 2 * block : 0;
+    if (row_values) *row_values = work && row ? work + 2 * block : NULL;
+    if (row_columns) *row_columns = work && row ? (int *)(work + 2 * block + row) : NULL;
+    return 2 * block + 2 * row;
 }

@@ -1,4 +1,6 @@
-"""Shared test helpers: the tolerance table, conversions to the reference's lists, toy data."""
+"""Shared test helpers: the tolerance table, conversions to the reference's lists, toy data,
+fit written with the reference."""
+import copy
 import gzip
 import os
 import shutil
@@ -6,6 +8,9 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+
+from fastmlp import reference
+from fastmlp._metrics import count_correct
 
 # How far a kernel may be from the pure-Python reference, |fast - ref| <= atol + rtol |ref|.
 # The reference computes in float64 from the same input values (float32 inputs are exact
@@ -128,3 +133,28 @@ def run_header(header, name, X, n_outputs):
     subprocess.run([str(exe), "x.bin", "out.bin", "labels.bin"], cwd=workdir, check=True)
     out = np.fromfile(workdir / "out.bin", dtype=np.float32).reshape(-1, n_outputs)
     return out, np.fromfile(workdir / "labels.bin", dtype=np.int32)
+
+
+def reference_fit(net, X, Y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True):
+    """fit written with the reference: returns parameters, and per epoch the training cost
+    and accuracy (None for an identity output), both measured on each mini-batch's forward
+    pass before its update."""
+    weights, biases = params(net)
+    rng = copy.deepcopy(net.rng)
+    n = len(X)
+    velocities = [[0.0] * len(row) for W, b in zip(weights, biases) for row in W + [b]]
+    costs, accuracies = [], []
+    for _ in range(epochs):
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        total, correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            xb, yb = lists(X[rows]), lists(Y[rows])
+            out = reference.feedforward(weights, biases, xb, net.output)[-1]
+            total += reference.cost(out, yb, net.cost) * len(rows)
+            correct += count_correct(np.array(out), Y[rows])
+            reference.train_step(weights, biases, xb, yb, lr, net.cost, net.output,
+                                 decay=l2 / n, momentum=momentum, velocities=velocities)
+        costs.append(total / n)
+        accuracies.append(correct / n if net.output != "identity" else None)
+    return weights, biases, costs, accuracies

@@ -19,11 +19,15 @@ def exported_kernels():
                   and name not in NOT_KERNELS)
 
 
+# Where the kernels are tested against the reference (or the dense path).
+KERNEL_TESTS = ("test_kernels.py", "test_sparse.py", "test_one_sample.py")
+
+
 def test_every_exported_kernel_has_a_test():
-    source = (HERE / "test_kernels.py").read_text()
+    source = "".join((HERE / name).read_text() for name in KERNEL_TESTS)
     untested = [name for name in exported_kernels() if f"_kernels.{name}(" not in source]
     assert exported_kernels(), "the extension exports no kernels"
-    assert not untested, f"kernels without a test in test_kernels.py: {untested}"
+    assert not untested, f"kernels without a test in {KERNEL_TESTS}: {untested}"
 
 
 @pytest.mark.skipif(not HEADER.exists(), reason="needs the source tree's csrc/fastmlp.h")
@@ -36,7 +40,8 @@ def test_every_c_kernel_is_wrapped_for_both_dtypes():
     names = {name for name, _ in declared}
     assert names, "no kernels found in fastmlp.h"
     # the forward pass's workspace is allocated inside its wrapper
-    wrapper_names = {"train_workspace": "train_workspace_size", "forward_workspace": "network_forward"}
+    wrapper_names = {"train_workspace": "train_workspace_size", "forward_workspace": "network_forward",
+                     "network_forward_csr": "network_forward"}
     for name in names:
         assert {(name, "f32"), (name, "f64")} <= set(declared), f"{name} lacks a dtype"
         short = name[len("fm_"):]

@@ -25,10 +25,12 @@ from fastmlp.sklearn import FastMLPClassifier, FastMLPRegressor  # noqa: E402
 ESTIMATORS = [FastMLPClassifier, FastMLPRegressor]
 
 # Checks that cannot pass, and why.
+SAMPLE_WEIGHTS_ARE_NOT_COPIES = (
+    "SGD: a weight of k is not k copies of a sample; the copies would fall into "
+    "different mini-batches and add updates to every epoch")
 EXPECTED_FAILURES = {
-    "check_sample_weight_equivalence_on_dense_data":
-        "SGD: a weight of k is not k copies of a sample; the copies would fall into "
-        "different mini-batches and add updates to every epoch",
+    "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHTS_ARE_NOT_COPIES,
+    "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHTS_ARE_NOT_COPIES,
 }
 
 
@@ -245,9 +247,24 @@ def test_one_class_and_unfitted_errors():
 def test_tags():
     classifier, regressor = get_tags(FastMLPClassifier()), get_tags(FastMLPRegressor())
     assert classifier.estimator_type == "classifier" and classifier.classifier_tags.multi_class
-    assert not classifier.classifier_tags.multi_label and not classifier.input_tags.sparse
+    assert not classifier.classifier_tags.multi_label and classifier.input_tags.sparse
     assert regressor.estimator_type == "regressor" and regressor.target_tags.multi_output
     assert not regressor.input_tags.allow_nan and classifier.target_tags.required
+
+
+def test_sparse_input_trains_and_predicts_as_dense():
+    """SciPy CSR and CSC matrices go to the network as compressed rows (never densified):
+    the same model and predictions as the dense array."""
+    sparse = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(0)
+    X = sparse.random(120, 300, density=0.03, format="csr", random_state=0)
+    y = rng.integers(0, 3, 120)
+    for Xs in (X, X.tocsc()):
+        a = FastMLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(Xs, y)
+        b = FastMLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X.toarray(), y)
+        for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+            np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-12)
+        np.testing.assert_array_equal(a.predict(Xs), b.predict(X.toarray()))
 
 
 # --- partial_fit, sample and class weights --------------------------------------------------

@@ -5,34 +5,7 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp import reference
-from fastmlp._metrics import count_correct
-from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, params, toy_data
-
-
-def reference_fit(net, X, Y, *, epochs, batch_size, lr, l2=0.0, momentum=0.0, shuffle=True):
-    """fit written with the reference: returns parameters, and per epoch the training cost
-    and accuracy (None for an identity output), both measured on each mini-batch's forward
-    pass before its update."""
-    weights, biases = params(net)
-    rng = copy.deepcopy(net.rng)
-    n = len(X)
-    velocities = [[0.0] * len(row) for W, b in zip(weights, biases) for row in W + [b]]
-    costs, accuracies = [], []
-    for _ in range(epochs):
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        total, correct = 0.0, 0
-        for start in range(0, n, batch_size):
-            rows = order[start:start + batch_size]
-            xb, yb = lists(X[rows]), lists(Y[rows])
-            out = reference.feedforward(weights, biases, xb, net.output)[-1]
-            total += reference.cost(out, yb, net.cost) * len(rows)
-            correct += count_correct(np.array(out), Y[rows])
-            reference.train_step(weights, biases, xb, yb, lr, net.cost, net.output,
-                                 decay=l2 / n, momentum=momentum, velocities=velocities)
-        costs.append(total / n)
-        accuracies.append(correct / n if net.output != "identity" else None)
-    return weights, biases, costs, accuracies
+from helpers import COMBOS, DTYPES, assert_close, one_hot, reference_fit, toy_data
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -167,13 +167,26 @@ class Arrays(Lazy):
         return f"NetworkArrays({describe_call(self.args, self.kwargs)})"
 
 
+class Rows(Lazy):
+    """_kernels.CompressedRows(*args): inputs as compressed rows."""
+
+    def __init__(self, args):
+        self.args = args
+
+    def make(self):
+        return _kernels.CompressedRows(*self.args)
+
+    def __str__(self):
+        return f"CompressedRows({describe_call(self.args, {})})"
+
+
 class Workspace(Lazy):
     """train_epoch's workspace: as long as train_workspace_size says for the world's
-    (valid) network and mini-batches of `batch` rows, plus `extra` elements (None: an
-    empty array)."""
+    (valid) network and mini-batches of `batch` rows (of compressed rows or not), plus
+    `extra` elements (None: an empty array)."""
 
-    def __init__(self, w, batch, extra):
-        self.w, self.batch, self.extra = w, batch, extra
+    def __init__(self, w, batch, extra, compressed=False):
+        self.w, self.batch, self.extra, self.compressed = w, batch, extra, compressed
 
     def make(self):
         dtype, (ws, bs) = self.w["dtype"], layer_shapes(self.w)
@@ -181,11 +194,49 @@ class Workspace(Lazy):
             return np.empty(0, dtype=dtype)
         arrays = _kernels.NetworkArrays([np.empty(s, dtype=dtype) for s in ws],
                                         [np.empty(s, dtype=dtype) for s in bs])
-        need = _kernels.train_workspace_size(arrays, self.batch if 1 <= self.batch <= 12 else 1)
+        need = _kernels.train_workspace_size(arrays, self.batch if 1 <= self.batch <= 12 else 1,
+                                             self.compressed)
         return np.empty(max(need + self.extra, 0), dtype=dtype)
 
     def __str__(self):
         return f"workspace(extra={self.extra})"
+
+
+@st.composite
+def compressed_rows(draw, w, shape):
+    """CompressedRows' arguments for an m x n matrix of the world's dtype, about a third
+    nonzero, sometimes spoiled: a column out of range, offsets that decrease or run
+    past the data, a NaN, a wrong dtype, a short indptr."""
+    m, n = shape
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dense = _values(rng, shape, w["dtype"], False) * (rng.random(shape) < 0.3)
+    indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(dense, axis=1))]).astype(np.int64)
+    indices, data = np.nonzero(dense)[1].astype(np.int32), dense[dense != 0]
+    if draw(chance(w["spoil"])) and len(data):
+        t = draw(st.integers(0, len(data) - 1))
+        how = draw(st.sampled_from(["column", "negative", "offsets", "past", "nan", "dtype", "short"]))
+        if how == "column":
+            indices[t] = n + draw(st.sampled_from([0, 1, 2**30]))
+        elif how == "negative":
+            indices[t] = -1
+        elif how == "offsets" and m > 1:
+            indptr[1], indptr[2] = indptr[2] + 1, indptr[1]
+        elif how == "past":
+            indptr[-1] = len(data) + 5
+        elif how == "nan":
+            data[t] = np.nan
+        elif how == "dtype":
+            indices = indices.astype(np.int64)
+        elif how == "short":
+            indptr = indptr[:-1]
+    return indptr, indices, data, draw(st.sampled_from([n] * 8 + [n - 1, -1, 2**40]))
+
+
+def inputs(w, shape):
+    """X as a dense (m, n) array or as compressed rows (drawn: (X, is_compressed))."""
+    return st.booleans().flatmap(
+        lambda compressed: compressed_rows(w, shape).map(lambda args: (Rows(args), True))
+        if compressed else array(w, shape).map(lambda X: (X, False)))
 
 
 @st.composite
@@ -228,13 +279,15 @@ def train_epoch(draw):
         if m and draw(chance(5)):  # an index out of range
             order[draw(st.integers(0, m - 1))] = draw(st.sampled_from([m, -1, 2**40]))
         order = draw(st.sampled_from([order] * 8 + [order.astype(np.int32), order[:-1], None]))
+    X, compressed = draw(inputs(w, (m, sizes[0])))
     args = (draw(described_network(w, writable=draw(st.sampled_from([True] * 5 + [False])))),
-            draw(array(w, (m, sizes[0]))), draw(array(w, (m, sizes[-1]))), order,
+            X, draw(array(w, (m, sizes[-1]))), order,
             draw(st.none() | array(w, (m,))), batch,
             draw(st.sampled_from(["hinge", None])) if draw(chance(w["spoil"]))
             else draw(st.sampled_from(["quadratic", "cross_entropy", "log_likelihood"])),
             draw(number()), draw(number()), draw(st.sampled_from([0.0, 0.0, 0.0, 0.5]) | number()),
-            Workspace(w, batch, draw(st.sampled_from([-1, 1, None])) if draw(chance(w["spoil"])) else 0))
+            Workspace(w, batch, draw(st.sampled_from([-1, 1, None])) if draw(chance(w["spoil"])) else 0,
+                      compressed))
     kwargs = {}
     if draw(chance(4)):
         kwargs = dict(first_batch=draw(st.integers(-1, 3) | count()), n_batches=draw(st.integers(-1, 3) | count()))
@@ -245,8 +298,21 @@ def train_epoch(draw):
 def network_forward(draw):
     w = draw(world())
     m, sizes = w["m"], w["sizes"]
-    return (draw(described_network(w)), draw(array(w, (m, sizes[0]))),
+    return (draw(described_network(w)), draw(inputs(w, (m, sizes[0])))[0],
             draw(array(w, (m, sizes[-1])))), {}
+
+
+@st.composite
+def forward_sample(draw):
+    w = draw(world())
+    sizes = w["sizes"]
+    return (draw(described_network(w)), draw(array(w, (sizes[0],))), draw(array(w, (sizes[-1],)))), {}
+
+
+@st.composite
+def compress_rows(draw):
+    w = draw(world())
+    return (draw(array(w, (w["m"], w["sizes"][0]))),), {}
 
 
 @st.composite
@@ -305,6 +371,9 @@ def strategies():
         "train_epoch": train_epoch(), "network_forward": network_forward(), "dense_forward": dense_forward(),
         "dense_backward": dense_backward(), "sgd_update": sgd_update(), "cost": cost(),
         "exp": elementwise(), "sigmoid": elementwise(),
+        "CompressedRows": world().flatmap(lambda w: compressed_rows(w, (w["m"], w["sizes"][0])))
+        .map(lambda args: (args, {})),
+        "compress_rows": compress_rows(), "forward_sample": forward_sample(),
         "get_isa": no_arguments(), "supported_isas": no_arguments(), "get_num_threads": no_arguments(),
         "get_local_num_threads": no_arguments(),
         "set_isa": st.sampled_from(["baseline", "avx2", "avx512", "neon", "", None, 1]).map(lambda v: ((v,), {})),

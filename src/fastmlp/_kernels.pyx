@@ -7,7 +7,8 @@ status into an exception.  Argument meanings are documented in csrc/fastmlp.h.
 """
 from cython cimport floating
 from libc.stdint cimport int64_t
-from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_Release,
+                            PyObject_GetBuffer)
 from libc.stdlib cimport free, malloc
 
 import numpy as np
@@ -44,6 +45,7 @@ cdef extern from "fastmlp.h" nogil:
         void *vW[FM_MAX_LAYERS]
         void *vb[FM_MAX_LAYERS]
     ctypedef struct fm_csr:
+        long long nnz
         const long long *indptr
         const int *indices
         const void *data
@@ -380,6 +382,14 @@ cdef int _check_dtype(NetworkArrays arrays, str name, object dtype) except -1:
     return 0
 
 
+cdef CompressedRows _compressed_or_none(NetworkArrays arrays, object X, str other, object dtype):
+    """X if it is CompressedRows, else None (a dense array); X and the array named `other`
+    (of `dtype`) checked to be of the network's dtype."""
+    _check_dtype(arrays, "X", getattr(X, "dtype", None))
+    _check_dtype(arrays, other, dtype)
+    return X if isinstance(X, CompressedRows) else None
+
+
 def train_workspace_size(NetworkArrays arrays not None, Py_ssize_t batch, bint compressed=False):
     """Elements of workspace (of the network's dtype) train_epoch needs for mini-batches of
     up to `batch` rows, of dense inputs or (compressed=True) of CompressedRows."""
@@ -409,15 +419,11 @@ def train_epoch(NetworkArrays arrays not None, object X not None,
     """
     if not arrays.writable:
         raise ValueError("train_epoch needs NetworkArrays(..., writable=True)")
-    dtype = np.dtype(np.float32 if floating is float else np.float64)
-    _check_dtype(arrays, "Y", dtype)
-    cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
+    cdef CompressedRows rows = _compressed_or_none(
+        arrays, X, "Y", np.dtype(np.float32 if floating is float else np.float64))
     cdef const floating[:, ::1] dense
     if rows is None:
-        _check_dtype(arrays, "X", getattr(X, "dtype", None))
         dense = X
-    else:
-        _check_dtype(arrays, "X", rows.dtype)
     cdef Py_ssize_t n = X.shape[0], L = arrays.net.n_layers
     _expect("X", tuple(X.shape), (n, arrays.sizes[0]))
     _expect("Y", (Y.shape[0], Y.shape[1]), (n, arrays.sizes[L]))
@@ -491,6 +497,7 @@ cdef class CompressedRows:
         if n_columns < 0 or n_columns > 2**31 - 1:
             raise ValueError(f"n_columns must be in 0..2**31 - 1, got {n_columns}")
         nnz = len(data)
+        self.csr.nnz = nnz
         self.csr.indptr = <const long long *>_address_of("indptr", indptr, (n_rows + 1,),
                                                          np.dtype(np.int64), False)
         self.csr.indices = <const int *>_address_of("indices", indices, (nnz,),
@@ -553,15 +560,11 @@ def network_forward(NetworkArrays arrays not None, object X not None,
     (row, column) of the first one (out is then unspecified).  Raises FloatingPointError
     when finite inputs overflow inside the network to non-finite outputs.
     """
-    dtype = np.dtype(np.float32 if floating is float else np.float64)
-    _check_dtype(arrays, "out", dtype)
-    cdef CompressedRows rows = X if isinstance(X, CompressedRows) else None
+    cdef CompressedRows rows = _compressed_or_none(
+        arrays, X, "out", np.dtype(np.float32 if floating is float else np.float64))
     cdef const floating[:, ::1] dense
     if rows is None:
-        _check_dtype(arrays, "X", getattr(X, "dtype", None))
         dense = X
-    else:
-        _check_dtype(arrays, "X", rows.dtype)
     cdef Py_ssize_t L = arrays.net.n_layers, m = X.shape[0], bad = -1
     cdef Py_ssize_t n_in = arrays.net.sizes[0], n_out = arrays.net.sizes[L]
     _expect("X", tuple(X.shape), (m, arrays.sizes[0]))
@@ -592,6 +595,66 @@ def network_forward(NetworkArrays arrays not None, object X not None,
                 status = fm_network_forward_f64(&arrays.net, m, Xp, n_in, outp, n_out, work,
                                                 work_len, &bad)
     free(work)
+    return _forward_status(status, bad, n_in, rows)
+
+
+# One sample per call is mostly overhead: its entry checks a buffer's format, length and
+# alignment directly (no typed memoryview, no shape tuples) and keeps a small workspace
+# on the stack.
+DEF SAMPLE_STACK_WORK = 2048
+
+cdef int _check_sample(Py_buffer *view, char code, Py_ssize_t n, str name) except -1:
+    if view.ndim != 1 or view.format == NULL or view.format[0] != code or view.format[1] != 0:
+        raise ValueError(f"{name} must be a 1-D array of the network's dtype")
+    if view.shape[0] != n:
+        raise ValueError(f"{name} has {view.shape[0]} entries, expected {n}")
+    _check_aligned(view.buf, view.itemsize, name)
+    return 0
+
+
+def forward_sample(NetworkArrays arrays not None, x not None, out not None):
+    """network_forward for one sample: x (n_in,) and out (n_out,) C-contiguous arrays of
+    the network's dtype.  Returns None, or the column of x's first NaN or infinity."""
+    cdef Py_ssize_t L = arrays.net.n_layers, bad = -1
+    cdef char code = b"f" if arrays.net.dtype == FM_FLOAT32 else b"d"
+    cdef Py_buffer xv, ov
+    cdef double stack_work[SAMPLE_STACK_WORK]
+    cdef size_t work_len = fm_forward_workspace(&arrays.net, 1), itemsize
+    cdef void *work = NULL
+    cdef int status
+    PyObject_GetBuffer(x, &xv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+    try:
+        PyObject_GetBuffer(out, &ov, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE)
+        try:
+            _check_sample(&xv, code, arrays.net.sizes[0], "x")
+            _check_sample(&ov, code, arrays.net.sizes[L], "out")
+            itemsize = xv.itemsize
+            work = <void *>stack_work
+            if work_len * itemsize > sizeof(stack_work):
+                work = malloc(work_len * itemsize)
+                if work == NULL:
+                    raise MemoryError()
+            with nogil:
+                if code == b"f":
+                    status = fm_network_forward_f32(&arrays.net, 1, <const float *>xv.buf,
+                                                    xv.shape[0], <float *>ov.buf, ov.shape[0],
+                                                    <float *>work, work_len, &bad)
+                else:
+                    status = fm_network_forward_f64(&arrays.net, 1, <const double *>xv.buf,
+                                                    xv.shape[0], <double *>ov.buf, ov.shape[0],
+                                                    <double *>work, work_len, &bad)
+        finally:
+            if work != <void *>stack_work:
+                free(work)
+            PyBuffer_Release(&ov)
+    finally:
+        PyBuffer_Release(&xv)
+    return _forward_status(status, bad, arrays.net.sizes[0], None)
+
+
+cdef object _forward_status(int status, Py_ssize_t bad, Py_ssize_t n_in, CompressedRows rows):
+    """network_forward's result for a kernel status: None, or the (row, column) of a
+    non-finite input; FloatingPointError when the outputs overflowed."""
     if status == FM_ERR_NONFINITE:
         return rows.position(bad) if rows is not None else divmod(bad, n_in)
     if status == FM_ERR_OVERFLOW:

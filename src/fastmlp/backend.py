@@ -43,6 +43,9 @@ class Backend(Protocol):
     """What a backend module provides."""
 
     Trainer: Callable[..., Trainer]
+    # Whether X may be `sparse.CompressedRows` in `forward` and `Trainer.epoch` (the
+    # compressed rows of a SciPy sparse matrix; the zero inputs are skipped).
+    ACCEPTS_COMPRESSED: bool
 
     def prepare(self, weights: Arrays, biases: Arrays, output: str = "sigmoid") -> object:
         """What `forward` may reuse across calls on these live arrays (built once per

@@ -1,9 +1,12 @@
 """The C-kernel backend (see `fastmlp.backend` for the interface it follows)."""
 import numpy as np
 
-from . import _kernels
+from . import _kernels, sparse
 from ._metrics import layer_activations, output_delta_given
 from ._validate import nonfinite_error
+
+# See `fastmlp.backend.Backend.ACCEPTS_COMPRESSED`.
+ACCEPTS_COMPRESSED = True
 
 # Work per C call of a training epoch, in flops (about 6 per weight per sample): a few
 # milliseconds to a few tens of milliseconds on any x86-64 core, so that Python regains
@@ -88,30 +91,52 @@ def backprop(weights, biases, X, Y, cost="quadratic", output="sigmoid"):
 
 class Trainer:
     """Mini-batch SGD in C (fm_train_epoch), a chunk of mini-batches per call, with a
-    workspace allocated here once."""
+    workspace allocated here once.
+
+    Inputs with few nonzeros (`sparse.CompressedRows`, or a dense X that
+    `sparse.for_training` compresses, once per trainer) train with the first layer
+    skipping the zero inputs."""
 
     def __init__(self, weights, biases, velocities=None, *, batch_size, cost, output,
                  momentum=0.0):
         self.batch_size, self.cost, self.momentum = batch_size, cost, momentum
         self.arrays = _network(weights, biases, output, velocities if momentum else None,
                                writable=True)
-        dtype = weights[0].dtype
-        self.work = np.empty(_kernels.train_workspace_size(self.arrays, batch_size), dtype=dtype)
-        n_weights = sum(w.size for w in weights)
-        self.batches_per_call = max(1, int(FLOPS_PER_CALL // (6 * n_weights * batch_size)))
+        self.dtype = weights[0].dtype
+        self.shapes = [w.shape for w in weights]
+        self.work = {}  # compressed inputs or not -> the workspace
+        self._source = self._inputs = None  # the last X given to epoch, as trained on
+
+    def _prepared(self, X):
+        """X as the kernels train on it, its workspace, and mini-batches per C call."""
+        if X is not self._source:
+            self._source, self._inputs = X, sparse.for_training(X)
+        X = self._inputs
+        compressed = isinstance(X, _kernels.CompressedRows)
+        if compressed not in self.work:
+            size = _kernels.train_workspace_size(self.arrays, self.batch_size, compressed)
+            self.work[compressed] = np.empty(size, dtype=self.dtype)
+        # the work per sample: every weight, or in the first layer only those of the
+        # nonzero inputs (and then at least a copy of the layer each way per call)
+        (n_out, n_in), rest = self.shapes[0], sum(o * i for o, i in self.shapes[1:])
+        first = n_out * n_in * (sparse.density(X) if compressed else 1.0)
+        per_call = max(FLOPS_PER_CALL, 50 * n_out * n_in) if compressed else FLOPS_PER_CALL
+        batches = max(1, int(per_call // (6 * (first + rest) * self.batch_size)))
+        return X, self.work[compressed], batches
 
     def epoch(self, X, Y, order, lr, decay, sample_scale=None, on_progress=None):
         n = X.shape[0]
+        X, work, batches_per_call = self._prepared(X)
         batches = -(-n // self.batch_size)
         cost_sum, correct = 0.0, 0
-        for first in range(0, batches, self.batches_per_call):
+        for first in range(0, batches, batches_per_call):
             part_cost, part_correct, failed = _kernels.train_epoch(
                 self.arrays, X, Y, order, sample_scale, self.batch_size, self.cost, lr, decay,
-                self.momentum, self.work, first, self.batches_per_call)
+                self.momentum, work, first, batches_per_call)
             cost_sum += part_cost
             correct += part_correct
             if failed is not None:
                 return cost_sum, correct, failed
             if on_progress is not None:
-                on_progress(min((first + self.batches_per_call) * self.batch_size, n))
+                on_progress(min((first + batches_per_call) * self.batch_size, n))
         return cost_sum, correct, None

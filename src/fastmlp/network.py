@@ -8,7 +8,7 @@ import numpy.typing as npt
 
 import numpy as np
 
-from . import _kernels, _validate, kernel_backend, numpy_backend, runtime, training
+from . import _kernels, _validate, kernel_backend, numpy_backend, runtime, sparse, training
 from ._metrics import count_correct
 from .history import History
 from .layer import Layer
@@ -180,8 +180,19 @@ class Network:
     def _backend(self):
         return BACKENDS[self.backend]
 
-    def _inputs(self, X: npt.ArrayLike, name: str = "X",
-                check_finite: bool = True) -> tuple[np.ndarray, bool]:
+    def _inputs(self, X: npt.ArrayLike, name: str = "X", check_finite: bool = True,
+                sparse_ok: bool = False) -> tuple[Union[np.ndarray, sparse.CompressedRows], bool]:
+        """X checked: a C-contiguous (m, n_in) array of the network's dtype, and whether
+        it was one sample.  With sparse_ok, a SciPy sparse matrix becomes
+        `sparse.CompressedRows` (values checked finite), never a dense array."""
+        if sparse.is_scipy_sparse(X):
+            if not sparse_ok:
+                raise TypeError(f"{name} is a SciPy sparse matrix; this method needs a dense "
+                                f"array ({name}.toarray())")
+            if not self._backend().ACCEPTS_COMPRESSED:
+                raise ValueError(f"backend={self.backend!r} trains and predicts on dense "
+                                 f"arrays only; pass {name}.toarray() or use backend='c'")
+            return sparse.from_scipy(X, self.layers[0].n_in, self.dtype, name), False
         return _validate.inputs(X, self.layers[0].n_in, self.dtype, name, check_finite)
 
     def _targets(self, y: npt.ArrayLike, m: int, name: str = "y") -> np.ndarray:
@@ -201,9 +212,29 @@ class Network:
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
 
+    def _forward_sample(self, x):
+        """The outputs (n_out,) for one sample x, a 1-D array, on the lean path to C, or
+        None when x needs the general path (another dtype, a strided view, ...)."""
+        if self.backend != "c":
+            return None
+        if self._prepared is None:
+            self._prepared = kernel_backend.prepare(self._weights(), self._biases(), self.output)
+        out = np.empty(self.layers[-1].n_out, dtype=self.dtype)
+        try:
+            where = _kernels.forward_sample(self._prepared, x, out)
+        except (ValueError, BufferError):
+            return None
+        if where is not None:
+            raise _validate.nonfinite_error("X", x, (where[1],))
+        return out
+
     def forward(self, X: npt.ArrayLike) -> np.ndarray:
         """Output activations for X (m, n_in), shape (m, n_out); a 1-D X gives (n_out,)."""
-        X, single = self._inputs(X, check_finite=False)
+        if type(X) is np.ndarray and X.ndim == 1:
+            out = self._forward_sample(X)
+            if out is not None:
+                return out
+        X, single = self._inputs(X, check_finite=False, sparse_ok=True)
         out = self._forward(X)
         return out[0] if single else out
 
@@ -243,7 +274,7 @@ class Network:
         The cost is averaged over the samples (without any L2 term); accuracy is the
         fraction of samples whose prediction matches the label (None for an identity output).
         """
-        X, _ = self._inputs(X, check_finite=False)
+        X, _ = self._inputs(X, check_finite=False, sparse_ok=True)
         Y = self._targets(y, X.shape[0])
         if X.shape[0] == 0:
             raise ValueError("X has no samples")
@@ -362,7 +393,7 @@ class Network:
         validation = None
         if validation_data is not None:
             Xv, yv = validation_data
-            Xv, _ = self._inputs(Xv, "validation X")
+            Xv, _ = self._inputs(Xv, "validation X", sparse_ok=True)
             validation = (Xv, self._targets(yv, Xv.shape[0], "validation y"))
             if Xv.shape[0] == 0:
                 raise ValueError("validation X has no samples")
@@ -407,7 +438,7 @@ class Network:
 
     def _training_job(self, X, y, *, batch_size, lr, l2, momentum, threads, sample_weight):
         """The checked data and settings of a fit or partial_fit call."""
-        X, _ = self._inputs(X)
+        X, _ = self._inputs(X, sparse_ok=True)
         n = X.shape[0]
         Y = self._targets(y, n)
         if n == 0:
@@ -452,7 +483,7 @@ class Network:
     def _score(self, X, Y):
         """(cost, accuracy or None) of checked arrays."""
         A = self._forward(X, "validation X")
-        accuracy = count_correct(A, Y) / len(X) if self.output != "identity" else None
+        accuracy = count_correct(A, Y) / X.shape[0] if self.output != "identity" else None
         return self._cost(A, Y), accuracy
 
     # --- persistence ---------------------------------------------------------------------

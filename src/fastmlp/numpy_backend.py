@@ -9,6 +9,9 @@ import numpy as np
 from ._metrics import count_correct, layer_activations, output_delta_given
 from ._validate import finite
 
+# See `fastmlp.backend.Backend.ACCEPTS_COMPRESSED`.
+ACCEPTS_COMPRESSED = False
+
 
 def sigmoid(z):
     """1 / (1 + e^-z), in place on z (which it returns).

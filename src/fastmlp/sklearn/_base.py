@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import Tags, check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _validate
@@ -96,6 +96,11 @@ def document(**values: str) -> Callable[[Class], Class]:
             shared_attributes=SHARED_ATTRIBUTES.format(**values))
         return cls
     return fill
+
+
+# SciPy sparse inputs the network trains and predicts on without a dense copy (others
+# are converted to the first).
+SPARSE_FORMATS = ("csr", "csc")
 
 
 class FastMLPBase(BaseEstimator):
@@ -217,7 +222,7 @@ class FastMLPBase(BaseEstimator):
         self._check_params()
         X_checked, y_checked = validate_data(self, X, y, reset=True,
                                              dtype=_validate.as_dtype(self.dtype),
-                                             **self._validate_options)
+                                             accept_sparse=SPARSE_FORMATS, **self._validate_options)
         targets = self._targets(y_checked, reset=True)
         weights = self._sample_weights(X_checked, targets, sample_weight, partial=False)
         seed, split_seed = self._seeds()
@@ -259,7 +264,7 @@ class FastMLPBase(BaseEstimator):
             self._check_params()
         dtype = _validate.as_dtype(self.dtype) if first else self.network_.dtype
         X, y = validate_data(self, X_given, y_given, reset=first, dtype=dtype,
-                             **self._validate_options)
+                             accept_sparse=SPARSE_FORMATS, **self._validate_options)
         targets = self._targets(y, reset=first, partial=True, classes=classes)
         weights = self._sample_weights(X, targets, sample_weight, partial=True)
         if first:
@@ -273,11 +278,17 @@ class FastMLPBase(BaseEstimator):
         self.best_loss_ = min(self.loss_curve_)
         return self
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     # Inference ---------------------------------------------------------------------------
 
     def _checked_inputs(self, X: ArrayLike) -> NDArray[Any]:
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=self.network_.dtype)
+        return validate_data(self, X, reset=False, dtype=self.network_.dtype,
+                             accept_sparse=SPARSE_FORMATS)
 
     # Fitted parameters in scikit-learn's names -------------------------------------------
 

@@ -1,0 +1,72 @@
+"""Inputs with many zeros: SciPy sparse matrices, and dense arrays whose zeros the first
+layer may skip.
+
+A zero input adds nothing to a first-layer neuron's sum and nothing to the gradient of
+the weights leaving it, so the C kernels can train and predict on compressed rows (the
+CSR layout) with work in proportion to the nonzero entries, and with the same results as
+on the dense array up to rounding.  SciPy is optional: it is needed only to pass SciPy
+matrices, never imported otherwise.
+"""
+import sys
+
+import numpy as np
+
+from ._kernels import CompressedRows, compress_rows
+
+__all__ = ["CompressedRows", "is_scipy_sparse", "from_scipy", "density", "for_training",
+           "SPARSE_BELOW"]
+
+# Dense inputs train on compressed rows when fewer than this fraction of their entries
+# are nonzero: below it the first layer's work on the nonzeros (a weight row read and
+# written per nonzero input) takes less time than the dense products' (see the note in
+# bench/README.md for how it was measured).
+SPARSE_BELOW = 0.5
+# Rows sampled (evenly spaced) to estimate the density of a dense input.
+DENSITY_SAMPLE_ROWS = 1024
+
+
+def is_scipy_sparse(X):
+    """Whether X is a SciPy sparse matrix or array (without importing SciPy)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
+
+
+def from_scipy(X, n_in, dtype, name="X"):
+    """A SciPy sparse matrix (CSR; CSC and the other formats are converted once) as
+    `CompressedRows` of `dtype`, checked: 2-D, `n_in` columns, finite values.  The
+    arrays are shared with X where their types already match (int32 columns, int64
+    offsets, `dtype` values); no dense matrix is ever built."""
+    if len(X.shape) != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got shape {X.shape}")
+    if X.shape[1] != n_in:
+        raise ValueError(f"{name} has {X.shape[1]} features per sample, the network expects {n_in}")
+    if X.format != "csr":
+        X = X.tocsr()
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got a sparse matrix of dtype {X.dtype}")
+    data = np.ascontiguousarray(X.data, dtype=dtype)
+    indices = np.ascontiguousarray(X.indices, dtype=np.int32)
+    indptr = np.ascontiguousarray(X.indptr, dtype=np.int64)
+    bad = ~np.isfinite(data)
+    if bad.any():
+        t = int(np.argmax(bad))
+        row = int(np.searchsorted(indptr, t, side="right")) - 1
+        raise ValueError(f"{name} contains {data[t]} at index ({row}, {int(indices[t])})")
+    return CompressedRows(indptr, indices, data, n_in)
+
+
+def density(X):
+    """The fraction of nonzero entries of the dense (m, n) array X, estimated on up to
+    DENSITY_SAMPLE_ROWS evenly spaced rows (a deterministic sample)."""
+    if isinstance(X, CompressedRows):
+        return len(X.data) / max(1, X.shape[0] * X.shape[1])
+    sample = X[:: max(1, X.shape[0] // DENSITY_SAMPLE_ROWS)]
+    return np.count_nonzero(sample) / max(1, sample.size)
+
+
+def for_training(X):
+    """X as the C kernels should train on it: CompressedRows as they are; a dense array
+    compressed when fewer than SPARSE_BELOW of its entries are nonzero, else unchanged."""
+    if isinstance(X, CompressedRows) or density(X) >= SPARSE_BELOW:
+        return X
+    return compress_rows(X)
