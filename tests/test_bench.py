@@ -136,7 +136,7 @@ def test_the_bare_product_entry_copies_nothing():
     """fastmlp._testing.gemm, as the product rows call it, allocates neither copies of its
     operands nor of its output: under a tenth of one operand's bytes per call."""
     rng = np.random.default_rng(0)
-    A, B, C = rng.random((64, 64)), rng.random((64, 64)).T, np.empty((64, 64))
+    A, B, C = rng.random((128, 128)), rng.random((128, 128)).T, np.empty((128, 128))
     _testing.gemm(A, B, C)
     tracemalloc.start()
     try:
