@@ -27,8 +27,11 @@ static ptrdiff_t FM_T(first_nonfinite)(ptrdiff_t m, ptrdiff_t n, const REAL *X, 
 }
 
 /* A row of few nonzeros costs less through its nonzeros alone (sparse.template.h) when
-   at most this fraction of its entries are nonzero. */
-#define FM_SPARSE_ROW_DENSITY 0.25
+   at most this fraction of its entries are nonzero.  Measured with
+   bench/sparse_threshold.py (one sample through [784, 100, 10]): the gather of W's
+   columns wins below about 0.35 in float64 and 0.12 in float32, whose dense product is
+   twice as fast, on an AMD EPYC Zen 5 (AVX-512); these keep a margin. */
+#define FM_SPARSE_ROW_DENSITY (FM_IS_FLOAT ? 0.08 : 0.25)
 
 /* The first layer for a block of few rows of a dense X: rows with few nonzeros are
    compressed (into values and columns, workspace) and go through their nonzeros; if any

@@ -17,10 +17,10 @@ __all__ = ["CompressedRows", "is_scipy_sparse", "from_scipy", "density", "for_tr
            "SPARSE_BELOW"]
 
 # Dense inputs train on compressed rows when fewer than this fraction of their entries
-# are nonzero: below it the first layer's work on the nonzeros (a weight row read and
-# written per nonzero input) takes less time than the dense products' (see the note in
-# bench/README.md for how it was measured).
-SPARSE_BELOW = 0.5
+# are nonzero.  Measured with bench/sparse_threshold.py (random inputs, one thread):
+# compressed rows win below a density of about 0.45 on W1's shape and 0.7-0.85 on W2's,
+# both dtypes, on an AMD EPYC Zen 5 (AVX-512); 0.4 keeps a margin on other machines.
+SPARSE_BELOW = 0.4
 # Rows sampled (evenly spaced) to estimate the density of a dense input.
 DENSITY_SAMPLE_ROWS = 1024
 
