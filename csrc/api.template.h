@@ -144,8 +144,16 @@ static int FM_T(check_csr)(const fm_csr *X, ptrdiff_t columns, const long long *
         const long long lo = X->indptr[r], hi = X->indptr[r + 1];
         FM_FAIL_IF(lo < 0 || hi < lo || hi > X->nnz, FM_ERR_INDEX);
         FM_FAIL_IF(hi > lo && (X->indices == NULL || X->data == NULL), FM_ERR_NULL);
-        for (long long t = lo; t < hi; t++)
-            FM_FAIL_IF(X->indices[t] < 0 || X->indices[t] >= columns, FM_ERR_INDEX);
+        /* the smallest and largest column, without a branch per entry (this check reads
+           every index the call will, so it must cost far less than using them) */
+        int low = 0, high = 0;
+        const int *col = X->indices;
+#pragma omp simd reduction(min : low) reduction(max : high)
+        for (long long t = lo; t < hi; t++) {
+            low = col[t] < low ? col[t] : low;
+            high = col[t] > high ? col[t] : high;
+        }
+        FM_FAIL_IF(low < 0 || high >= columns, FM_ERR_INDEX);
         const REAL *x = (const REAL *)X->data;
         for (long long t = lo; bad && t < hi; t++)
             if (!isfinite(x[t])) {

@@ -22,7 +22,7 @@ __all__ = ["CompressedRows", "is_scipy_sparse", "from_scipy", "density", "for_tr
 # both dtypes, on an AMD EPYC Zen 5 (AVX-512); 0.4 keeps a margin on other machines.
 SPARSE_BELOW = 0.4
 # Rows sampled (evenly spaced) to estimate the density of a dense input.
-DENSITY_SAMPLE_ROWS = 1024
+DENSITY_SAMPLE_ROWS = 256
 
 
 def is_scipy_sparse(X):
