@@ -183,13 +183,13 @@ def measure(workload, dtype, threads, mode, data, repeats, with_torch, peak, ban
                 sub = np.random.default_rng(1).permutation(k)
                 return X[:k], Y[:k], y[:k], sub
 
-            seconds = time_interleaved(runs, args_for, repeats)
+            seconds = time_interleaved(runs, args_for, repeats, threads)
             flops = training_flops(sizes)
         else:
             runs = inferers(sizes, dtype, kind == "infer_single", with_torch)
             check_same({k: [r(X[:50])] for k, r in runs.items()}, dtype, f"{wid} {data_name} {dtype}")
             counts = {k: n for k in runs}
-            seconds = time_interleaved(runs, lambda name: (X,), repeats)
+            seconds = time_interleaved(runs, lambda name: (X,), repeats, threads)
             flops = inference_flops(sizes)
     rate = {k: counts[k] / s for k, s in seconds.items()}
     ours = rate["fastmlp"]

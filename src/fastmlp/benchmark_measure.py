@@ -59,12 +59,22 @@ def check_same(results, dtype, what):
                                  f"they do not compute the same thing")
 
 
-def time_interleaved(runs, args_for, repeats):
+# With more than one thread, a library's idle workers keep spinning for a while after its
+# last call (OpenBLAS: about 2^28 cycles, ~0.1 s) and take the cores that the next
+# contender's threads need: measured, fastmlp's W3 epoch on 2 threads took 0.135 s right
+# after NumPy's 2-thread matmuls and 0.081 s after a 0.15 s pause.  So with more than one
+# thread, each timed run starts after this pause.
+SETTLE_SECONDS = 0.15
+
+
+def time_interleaved(runs, args_for, repeats, threads=1):
     """Median seconds of each contender over `repeats` rounds, contenders interleaved."""
     times = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
             args = args_for(name)
+            if threads > 1:
+                time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             run(*args)
             times[name].append(time.perf_counter() - start)

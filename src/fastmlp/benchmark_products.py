@@ -62,7 +62,7 @@ def measure_product(product, dtype, threads, mode, repeats, peak):
         for run in runs.values():
             run()
         check_same(out, dtype, f"{name} {dtype}")
-        seconds = time_interleaved(runs, lambda contender: (), repeats)
+        seconds = time_interleaved(runs, lambda contender: (), repeats, threads)
     gflops = {k: calls * flops / s / 1e9 for k, s in seconds.items()}
     return {"product": name, "M": M, "N": N, "K": K, "use": use, "dtype": dtype,
             "threads": threads, "calls": calls, "seconds": seconds["fastmlp"] / calls,
