@@ -134,7 +134,7 @@ def test_scipy_formats_train_and_predict_as_dense(fmt, dtype, monkeypatch):
     val1 = list(h1.val_cost)
     on_sparse.partial_fit(Xs, y, batch_size=5, lr=0.5)
     with monkeypatch.context() as m:
-        m.setattr(sparse, "SPARSE_BELOW", 0.0)  # the dense array trains densely
+        m.setattr(sparse, "SPARSE_BELOW", {"few rows": 0.0, "packed": 0.0})  # dense stays dense
         h2 = on_dense.fit(X, y, epochs=2, batch_size=5, lr=0.5, l2=1.0, validation_data=(X, y))
         val2 = list(h2.val_cost)
         on_dense.partial_fit(X, y, batch_size=5, lr=0.5)
@@ -147,18 +147,21 @@ def test_scipy_formats_train_and_predict_as_dense(fmt, dtype, monkeypatch):
     np.testing.assert_allclose(on_sparse.evaluate(Xs, y), on_sparse.evaluate(X, y), **tol)
 
 
-def test_dense_inputs_choose_their_path_by_density():
-    """A dense X with few nonzeros is compressed once per trainer; a dense one is not."""
+@pytest.mark.parametrize("batch,below", [(5, 0.4), (16, 0.4), (17, 0.05), (128, 0.05)])
+def test_dense_inputs_choose_their_path_by_density(batch, below):
+    """A dense X with few nonzeros (for the mini-batch size) is compressed once per
+    trainer; a denser one is not."""
+    assert sparse.SPARSE_BELOW["few rows" if batch <= 16 else "packed"] == below
     rng = np.random.default_rng(0)
     net = fastmlp.Network([30, 4, 2], seed=0)
-    trainer = kernel_backend.Trainer(net._weights(), net._biases(), batch_size=5,
+    trainer = kernel_backend.Trainer(net._weights(), net._biases(), batch_size=batch,
                                      cost="quadratic", output="sigmoid")
-    few = sparse_data(rng, 50, 30, 0.1, np.float64)
-    many = rng.random((50, 30))
-    assert sparse.density(few) < sparse.SPARSE_BELOW <= sparse.density(many)
+    few = sparse_data(rng, 200, 30, below / 3, np.float64)
+    many = sparse_data(rng, 200, 30, below * 2, np.float64)
+    assert sparse.density(few) < below <= sparse.density(many)
     compressed = trainer._prepared(few)[0]
     assert isinstance(compressed, _kernels.CompressedRows)
-    assert trainer._prepared(few)[0] is compressed  # the same X is compressed once
+    assert trainer._prepared(few)[0] is compressed  # the same X is compressed only once
     assert trainer._prepared(many)[0] is many
 
 

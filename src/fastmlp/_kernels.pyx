@@ -116,12 +116,18 @@ cdef extern from "fastmlp.h" nogil:
     int fm_cost_f64(Py_ssize_t m, Py_ssize_t n, int cost, const double *A, Py_ssize_t lda,
                     const double *Y, Py_ssize_t ldy, double *out)
 
+cdef extern from "internal.h":
+    enum: FM_FEW_ROWS
+
 # The codes of csrc/fastmlp.h, read from it: the one place Python learns them.
 SIGMOID, IDENTITY, SOFTMAX = FM_SIGMOID, FM_IDENTITY, FM_SOFTMAX
 QUADRATIC, CROSS_ENTROPY, LOG_LIKELIHOOD = FM_QUADRATIC, FM_CROSS_ENTROPY, FM_LOG_LIKELIHOOD
 ACTIVATIONS = {"sigmoid": SIGMOID, "identity": IDENTITY, "softmax": SOFTMAX}
 COSTS = {"quadratic": QUADRATIC, "cross_entropy": CROSS_ENTROPY, "log_likelihood": LOG_LIKELIHOOD}
 MAX_LAYERS = FM_MAX_LAYERS
+# Mini-batches of up to this many rows take the kernels' matrix-vector path, not the
+# packed products.
+FEW_ROWS = FM_FEW_ROWS
 
 
 class KernelError(RuntimeError):

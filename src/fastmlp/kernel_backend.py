@@ -110,7 +110,7 @@ class Trainer:
     def _prepared(self, X):
         """X as the kernels train on it, its workspace, and mini-batches per C call."""
         if X is not self._source:
-            self._source, self._inputs = X, sparse.for_training(X)
+            self._source, self._inputs = X, sparse.for_training(X, self.batch_size)
         X = self._inputs
         compressed = isinstance(X, _kernels.CompressedRows)
         if compressed not in self.work:

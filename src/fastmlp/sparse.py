@@ -11,16 +11,21 @@ import sys
 
 import numpy as np
 
-from ._kernels import CompressedRows, compress_rows
+from ._kernels import FEW_ROWS, CompressedRows, compress_rows
 
 __all__ = ["CompressedRows", "is_scipy_sparse", "from_scipy", "density", "for_training",
            "SPARSE_BELOW"]
 
 # Dense inputs train on compressed rows when fewer than this fraction of their entries
-# are nonzero.  Measured with bench/sparse_threshold.py (random inputs, one thread):
-# compressed rows win below a density of about 0.45 on W1's shape and 0.7-0.85 on W2's,
-# both dtypes, on an AMD EPYC Zen 5 (AVX-512); 0.4 keeps a margin on other machines.
-SPARSE_BELOW = 0.4
+# are nonzero, by mini-batch size.  Measured with bench/sparse_threshold.py and on W3's
+# shape (random inputs, one thread, AMD EPYC Zen 5, AVX-512): with mini-batches of up to
+# 16 rows (the dense path's matrix-vector end) compressed rows win below a density of
+# about 0.45 on W1's shape and 0.7-0.85 on W2's; with larger mini-batches the packed
+# products run near the machine's peak, and compressed rows win only below about 0.08
+# on [784, 1024, 1024, 10] (batch 128; 0.2-0.25 on [784, 100, 10]).  Both keep a margin.
+SPARSE_BELOW = {"few rows": 0.4, "packed": 0.05}
+
+
 # Rows sampled (evenly spaced) to estimate the density of a dense input.
 DENSITY_SAMPLE_ROWS = 256
 
@@ -64,9 +69,11 @@ def density(X):
     return np.count_nonzero(sample) / max(1, sample.size)
 
 
-def for_training(X):
-    """X as the C kernels should train on it: CompressedRows as they are; a dense array
-    compressed when fewer than SPARSE_BELOW of its entries are nonzero, else unchanged."""
-    if isinstance(X, CompressedRows) or density(X) >= SPARSE_BELOW:
+def for_training(X, batch_size):
+    """X as the C kernels should train on it in mini-batches of `batch_size`:
+    CompressedRows as they are; a dense array compressed when fewer of its entries than
+    SPARSE_BELOW says are nonzero, else unchanged."""
+    below = SPARSE_BELOW["few rows" if batch_size <= FEW_ROWS else "packed"]
+    if isinstance(X, CompressedRows) or density(X) >= below:
         return X
     return compress_rows(X)
