@@ -12,10 +12,6 @@
 #error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
-/* Batches of at most this many rows send the error back (D W) row by row, as sums of
-   W's rows, with no packing. */
-#define FM_SMALL_BATCH 2
-
 /* y += alpha * x over n contiguous elements. */
 static inline void FM_T(axpy)(ptrdiff_t n, REAL alpha, const REAL *restrict x, REAL *restrict y)
 {

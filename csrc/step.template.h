@@ -109,7 +109,7 @@ static void FM_T(output_error)(const FM_T(run) *r, ptrdiff_t m, ptrdiff_t start,
 static int FM_T(backprop_error)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
                                 const REAL *W, const REAL *A_prev, REAL *D_prev)
 {
-    if (m <= FM_SMALL_BATCH) {
+    if (m <= FM_FEW_ROWS) { /* row by row, as sums of W's rows, with no packing */
         for (ptrdiff_t i = 0; i < m; i++) {
             REAL *dp = D_prev + i * n_prev;
             const REAL *s = A_prev + i * n_prev;

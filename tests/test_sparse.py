@@ -165,6 +165,16 @@ def test_dense_inputs_choose_their_path_by_density(batch, below):
     assert trainer._prepared(many)[0] is many
 
 
+def test_inputs_that_are_all_zero_train_the_biases_alone():
+    """No nonzero input at all (a first layer with no work): the weights stay, the biases
+    learn, as on the dense path."""
+    net = fastmlp.Network([6, 3], seed=0)
+    W = net.layers[0].weights.copy()
+    net.fit(scipy_sparse.csr_matrix((10, 6)), np.ones(10, dtype=int), epochs=2, batch_size=2, lr=0.5)
+    np.testing.assert_array_equal(net.layers[0].weights, W)
+    assert net.layers[0].biases[1] > net.layers[0].biases[0]
+
+
 def test_compress_rows_equals_scipy():
     rng = np.random.default_rng(3)
     for dtype in DTYPES:

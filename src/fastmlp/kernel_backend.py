@@ -121,7 +121,7 @@ class Trainer:
         (n_out, n_in), rest = self.shapes[0], sum(o * i for o, i in self.shapes[1:])
         first = n_out * n_in * (sparse.density(X) if compressed else 1.0)
         per_call = max(FLOPS_PER_CALL, 50 * n_out * n_in) if compressed else FLOPS_PER_CALL
-        batches = max(1, int(per_call // (6 * (first + rest) * self.batch_size)))
+        batches = max(1, int(per_call // (6 * max(first + rest, 1.0) * self.batch_size)))
         return X, self.work[compressed], batches
 
     def epoch(self, X, Y, order, lr, decay, sample_scale=None, on_progress=None):
