@@ -213,8 +213,10 @@ int FM_T(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work, 
     FM_DISPATCH(fm_train_epoch, (net, ep, work, result))
 }
 
-int FM_T(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
-                             REAL *out, ptrdiff_t ldo, REAL *work, size_t work_len, ptrdiff_t *bad)
+/* What both forward entries check: the network for m rows, the workspace, the output;
+   *bad set to -1 first. */
+static int FM_T(check_forward)(const fm_network *net, ptrdiff_t m, REAL *out, ptrdiff_t ldo,
+                               REAL *work, size_t work_len, ptrdiff_t *bad)
 {
     FM_FAIL_IF(bad == NULL, FM_ERR_NULL);
     *bad = -1;
@@ -223,8 +225,16 @@ int FM_T(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, 
     size_t needed = FM_T(forward_workspace)(net, m);
     FM_FAIL_IF(needed > 0 && work == NULL, FM_ERR_NULL);
     FM_FAIL_IF(work_len < needed, FM_ERR_SIZE);
-    FM_CHECK_MATRIX(X, m, net->sizes[0], ldx);
     FM_CHECK_MATRIX(out, m, net->sizes[net->n_layers], ldo);
+    return FM_OK;
+}
+
+int FM_T(fm_network_forward)(const fm_network *net, ptrdiff_t m, const REAL *X, ptrdiff_t ldx,
+                             REAL *out, ptrdiff_t ldo, REAL *work, size_t work_len, ptrdiff_t *bad)
+{
+    int status = FM_T(check_forward)(net, m, out, ldo, work, work_len, bad);
+    if (status != FM_OK) return status;
+    FM_CHECK_MATRIX(X, m, net->sizes[0], ldx);
     if (m == 0) return FM_OK;
     FM_DISPATCH(fm_network_forward, (net, m, X, ldx, NULL, out, ldo, work, bad))
 }
@@ -233,14 +243,9 @@ int FM_T(fm_network_forward_csr)(const fm_network *net, ptrdiff_t m, const fm_cs
                                  REAL *out, ptrdiff_t ldo, REAL *work, size_t work_len,
                                  ptrdiff_t *bad)
 {
-    FM_FAIL_IF(bad == NULL || X == NULL, FM_ERR_NULL);
-    *bad = -1;
-    int status = FM_T(check_network)(net, m);
+    int status = FM_T(check_forward)(net, m, out, ldo, work, work_len, bad);
     if (status != FM_OK) return status;
-    size_t needed = FM_T(forward_workspace)(net, m);
-    FM_FAIL_IF(needed > 0 && work == NULL, FM_ERR_NULL);
-    FM_FAIL_IF(work_len < needed, FM_ERR_SIZE);
-    FM_CHECK_MATRIX(out, m, net->sizes[net->n_layers], ldo);
+    FM_FAIL_IF(X == NULL, FM_ERR_NULL);
     status = FM_T(check_csr)(X, net->sizes[0], NULL, 0, m, bad);
     if (status != FM_OK) return status;
     if (m == 0) return FM_OK;

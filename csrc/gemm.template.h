@@ -17,31 +17,17 @@
 #error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
-#include <stdatomic.h>
-
 #define VL (FM_VEC_BYTES / (ptrdiff_t)sizeof(REAL))
 #define MR 6
 #define NV 2
 #define NR (NV * VL)
 #define FM_MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* The blocks derived for this machine, worked out on first use.  Whoever first finds
-   them unset publishes them; a caller racing it derives the same blocks for itself. */
-static struct {
-    atomic_int state; /* 0 unset, 1 being published, 2 set */
-    fm_gemm_blocks blocks;
-} FM_T(derived);
-
+/* The blocks for this machine's caches (read once per process; the model is a few
+   divisions). */
 static fm_gemm_blocks FM_T(derived_blocks)(void)
 {
-    if (atomic_load_explicit(&FM_T(derived).state, memory_order_acquire) == 2) return FM_T(derived).blocks;
-    const fm_gemm_blocks b = fm_gemm_blocks_for(fm_cache(), sizeof(REAL), MR, NR);
-    int unset = 0;
-    if (atomic_compare_exchange_strong(&FM_T(derived).state, &unset, 1)) {
-        FM_T(derived).blocks = b;
-        atomic_store_explicit(&FM_T(derived).state, 2, memory_order_release);
-    }
-    return b;
+    return fm_gemm_blocks_for(fm_cache(), sizeof(REAL), MR, NR);
 }
 
 /* 1 when b can block a product on this path: whole register tiles, kc <= FM_GEMM_KC. */
@@ -474,7 +460,7 @@ static int FM_T(gemm_on)(int threads, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_
     FM_T(gemm_job) job = {M, N, K, ldc, A, B, C, e, N >= M,
                           blocks ? *blocks : FM_T(derived_blocks)()};
     const size_t scratch = FM_T(packing_bytes)(FM_T(cut_for)(job.blocks, M, N, K, C == NULL));
-    return fm_parallel_run_scratch(threads, scratch, FM_T(gemm_task), &job);
+    return fm_parallel_run(threads, scratch, FM_T(gemm_task), &job);
 }
 
 /*

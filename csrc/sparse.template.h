@@ -49,6 +49,14 @@ static void FM_T(transpose)(ptrdiff_t rows, ptrdiff_t cols, REAL factor, const R
     }
 }
 
+/* dst (n_in x ld) = src (n_out x n_in, row-major) input-major, the padding zeroed. */
+static void FM_T(to_input_major)(const FM_T(input_major) *im, const REAL *src, REAL *dst)
+{
+    FM_T(transpose)(im->n_out, im->n_in, 1, src, im->n_in, dst, im->ld);
+    for (ptrdiff_t k = 0; k < im->n_in; k++)
+        memset(dst + k * im->ld + im->n_out, 0, (size_t)(im->ld - im->n_out) * sizeof(REAL));
+}
+
 /* Start a call: V (and Vv) from W (and vW), (n_out, n_in) row-major; s = 1.  The
    buffers come from the workspace; Vv and G are NULL without momentum. */
 static void FM_T(input_major_begin)(FM_T(input_major) *im, ptrdiff_t n_in, ptrdiff_t n_out,
@@ -56,12 +64,9 @@ static void FM_T(input_major_begin)(FM_T(input_major) *im, ptrdiff_t n_in, ptrdi
 {
     im->n_in = n_in, im->n_out = n_out, im->ld = (ptrdiff_t)FM_T(round_up)((size_t)n_out);
     im->V = V, im->Vv = vW ? Vv : NULL, im->G = vW ? G : NULL, im->s = 1;
-    const size_t padding = (size_t)(im->ld - n_out) * sizeof(REAL);
-    FM_T(transpose)(n_out, n_in, 1, W, n_in, V, im->ld);
-    for (ptrdiff_t k = 0; k < n_in; k++) memset(V + k * im->ld + n_out, 0, padding);
+    FM_T(to_input_major)(im, W, V);
     if (im->Vv) {
-        FM_T(transpose)(n_out, n_in, 1, vW, n_in, im->Vv, im->ld);
-        for (ptrdiff_t k = 0; k < n_in; k++) memset(im->Vv + k * im->ld + n_out, 0, padding);
+        FM_T(to_input_major)(im, vW, im->Vv);
         memset(im->G, 0, (size_t)(n_in * im->ld) * sizeof(REAL));
     }
 }

@@ -177,12 +177,7 @@ static int start_workers(int n)
     return pool.n_workers + 1 < n ? pool.n_workers + 1 : n;
 }
 
-int fm_parallel_run(int n, void (*fn)(void *, int, int), void *arg)
-{
-    return fm_parallel_run_scratch(n, FM_SCRATCH_BYTES, fn, arg);
-}
-
-int fm_parallel_run_scratch(int n, size_t scratch_bytes, void (*fn)(void *, int, int), void *arg)
+int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *, int, int), void *arg)
 {
     pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&pool.run_lock);

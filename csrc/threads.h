@@ -15,15 +15,13 @@
 #define FM_SCRATCH_BYTES ((size_t)1280 * 1024)
 #define FM_MAX_THREADS 64
 
-/* Run fn(arg, slot, n) for slot = 0 .. n-1, slot 0 on the calling thread, and wait.
-   Returns FM_OK, or FM_ERR_NOMEM when not even slot 0's scratch could be allocated
-   (with fewer slots than asked for, n shrinks to those that have scratch). */
-int fm_parallel_run(int n, void (*fn)(void *arg, int slot, int n_slots), void *arg);
-
-/* fm_parallel_run with at least `scratch_bytes` of scratch per slot (the pool's buffers
-   grow to the largest size asked for so far). */
-int fm_parallel_run_scratch(int n, size_t scratch_bytes,
-                            void (*fn)(void *arg, int slot, int n_slots), void *arg);
+/* Run fn(arg, slot, n) for slot = 0 .. n-1, slot 0 on the calling thread, and wait; each
+   slot has at least `scratch_bytes` of scratch (the pool's buffers grow to the largest
+   size asked for so far, never below FM_SCRATCH_BYTES).  Returns FM_OK, or FM_ERR_NOMEM
+   when not even slot 0's scratch could be allocated (with fewer slots than asked for, n
+   shrinks to those that have scratch). */
+int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *arg, int slot, int n_slots),
+                    void *arg);
 
 /* The scratch of a slot, valid inside fm_parallel_run. */
 void *fm_thread_scratch(int slot);

@@ -200,14 +200,17 @@ class Network:
 
     # --- inference -----------------------------------------------------------------------
 
+    def _prepared_forward(self):
+        """The backend's set-up for forward passes (built on first use, then reused)."""
+        if self._prepared is None:
+            self._prepared = self._backend().prepare(self._weights(), self._biases(), self.output)
+        return self._prepared
+
     def _forward(self, X, name="X"):
         """Output activations for X as `_inputs` returns it; the backend refuses (naming
         `name`) a NaN or infinity in X, which `_inputs` may leave to it."""
-        backend = self._backend()
-        if self._prepared is None:
-            self._prepared = backend.prepare(self._weights(), self._biases(), self.output)
-        return backend.forward(self._weights(), self._biases(), X, self.output, name,
-                               self._prepared)
+        return self._backend().forward(self._weights(), self._biases(), X, self.output, name,
+                                       self._prepared_forward())
 
     def _cost(self, A, Y):
         return self._backend().cost(A, Y, self.cost)
@@ -217,11 +220,9 @@ class Network:
         None when x needs the general path (another dtype, a strided view, ...)."""
         if self.backend != "c":
             return None
-        if self._prepared is None:
-            self._prepared = kernel_backend.prepare(self._weights(), self._biases(), self.output)
         out = np.empty(self.layers[-1].n_out, dtype=self.dtype)
         try:
-            where = _kernels.forward_sample(self._prepared, x, out)
+            where = _kernels.forward_sample(self._prepared_forward(), x, out)
         except (ValueError, BufferError):
             return None
         if where is not None:
