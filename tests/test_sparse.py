@@ -247,5 +247,11 @@ def test_bad_sparse_input_is_refused_and_changes_nothing():
     with pytest.raises(ValueError, match="indptr"):
         _kernels.CompressedRows(np.array([0, 3], dtype=np.int64), np.zeros(2, np.int32),
                                 np.ones(2), 5)
+    with pytest.raises(ValueError, match="indptr must be a NumPy array of int64, got int32"):
+        _kernels.CompressedRows(np.array([0, 2], dtype=np.int32), np.zeros(2, np.int32),
+                                np.ones(2), 5)
+    with pytest.raises(ValueError, match="indices must be a NumPy array of int32, got int64"):
+        _kernels.CompressedRows(np.array([0, 2], dtype=np.int64), np.zeros(2, np.int64),
+                                np.ones(2), 5)
     for p, q in zip(net.parameters(), before):
         np.testing.assert_array_equal(p, q)

@@ -502,6 +502,10 @@ cdef class CompressedRows:
             raise ValueError("indptr must hold n_rows + 1 offsets, got none")
         if n_columns < 0 or n_columns > 2**31 - 1:
             raise ValueError(f"n_columns must be in 0..2**31 - 1, got {n_columns}")
+        for name, array, dtype in (("indptr", indptr, np.int64), ("indices", indices, np.int32)):
+            if getattr(array, "dtype", None) != dtype:
+                raise ValueError(f"{name} must be a NumPy array of {np.dtype(dtype)}, got "
+                                 f"{getattr(array, 'dtype', type(array).__name__)}")
         nnz = len(data)
         self.csr.nnz = nnz
         self.csr.indptr = <const long long *>_address_of("indptr", indptr, (n_rows + 1,),
