@@ -316,7 +316,7 @@ def test_second_fit_on_a_training_network_is_refused_and_predict_stays_correct()
     trainer = threading.Thread(target=train)
     trainer.start()
     assert started.wait(60)
-    with pytest.raises(RuntimeError, match="already training.*another thread"):
+    with pytest.raises(RuntimeError, match=r"already training \(a fit or partial_fit call on it is still running, in this thread or another\)"):
         net.fit(X, y, epochs=1, batch_size=32, lr=0.1)
     with pytest.raises(RuntimeError, match="already training"):
         net.partial_fit(X, y, batch_size=32, lr=0.1)

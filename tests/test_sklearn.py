@@ -313,3 +313,18 @@ def test_class_weight_is_sample_weight(digits, class_weight):
     by_sample = model.fit(X_train, y_train,
                           sample_weight=compute_sample_weight(class_weight, y_train))
     np.testing.assert_array_equal(by_class.predict_proba(X_test), by_sample.predict_proba(X_test))
+
+
+@pytest.mark.parametrize("cost,n_outputs", [("quadratic", 2), ("cross_entropy", 1)])
+def test_regressor_early_stopping_keeps_the_epoch_of_its_best_score(cost, n_outputs):
+    """The estimator's own validation score (R^2) picks the epoch early stopping restores,
+    not the network's default (validation cost, or a sigmoid output's "accuracy")."""
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 5))
+    y = 1 / (1 + np.exp(-(X @ rng.normal(size=(5, n_outputs)) - 1)))
+    model = FastMLPRegressor(hidden_layer_sizes=(6,), cost=cost, max_iter=60, learning_rate=0.5,
+                             early_stopping=True, n_iter_no_change=5, random_state=0)
+    model.fit(X, y.ravel() if n_outputs == 1 else y)
+    scores = model.validation_scores_
+    assert model.history_.best_epoch == int(np.argmax(scores)) + 1
+    assert model.best_validation_score_ == max(scores)

@@ -255,3 +255,13 @@ def test_bad_sparse_input_is_refused_and_changes_nothing():
                                 np.ones(2), 5)
     for p, q in zip(net.parameters(), before):
         np.testing.assert_array_equal(p, q)
+
+
+def test_verbose_fit_with_sparse_validation_data(capsys):
+    """The per-epoch line counts the validation samples of a sparse matrix too."""
+    rng = np.random.default_rng(6)
+    X = scipy_sparse.csr_matrix(sparse_data(rng, 30, 8, 0.2, np.float64))
+    y = rng.integers(0, 2, 30)
+    net = fastmlp.Network([8, 3, 2], seed=0)
+    net.fit(X, y, epochs=1, batch_size=5, lr=0.5, validation_data=(X[:12], y[:12]), verbose=True)
+    assert f"Epoch 1: {round(net.history.val_accuracy[0] * 12)} / 12 (" in capsys.readouterr().out

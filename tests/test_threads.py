@@ -132,3 +132,14 @@ def test_isa_controls():
     for name in missing:
         with pytest.raises(ValueError, match="this CPU cannot run"):
             fastmlp.set_isa(name)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2.0, "2"])
+def test_threads_context_refuses_what_is_not_a_count(bad):
+    """`fastmlp.threads(n)` takes a count >= 1 (0 would silently mean the process-wide
+    count, True one thread)."""
+    before = fastmlp.get_num_threads()
+    with pytest.raises(ValueError, match="threads must be an integer >= 1"):
+        with fastmlp.threads(bad):
+            pass
+    assert fastmlp.get_num_threads() == before

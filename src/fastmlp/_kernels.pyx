@@ -13,6 +13,8 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
+from . import _validate
+
 cdef extern from "fastmlp.h" nogil:
     const char *fm_strerror(int status)
     int fm_get_isa()
@@ -579,15 +581,16 @@ def network_forward(NetworkArrays arrays not None, object X not None,
     cdef Py_ssize_t n_in = arrays.net.sizes[0], n_out = arrays.net.sizes[L]
     _expect("X", tuple(X.shape), (m, arrays.sizes[0]))
     _expect("out", (out.shape[0], out.shape[1]), (m, arrays.sizes[L]))
+    # every check that can raise comes before the allocation
+    cdef floating *Xp = ptr2(dense, "X") if rows is None else NULL
+    cdef floating *outp = ptr2(out, "out")
+    cdef const fm_csr *csr = &rows.csr if rows is not None else NULL
     cdef size_t work_len = fm_forward_workspace(&arrays.net, m)
     cdef floating *work = NULL
     if work_len:
         work = <floating *>malloc(work_len * sizeof(floating))
         if work == NULL:
             raise MemoryError()
-    cdef floating *Xp = ptr2(dense, "X") if rows is None else NULL
-    cdef floating *outp = ptr2(out, "out")
-    cdef const fm_csr *csr = &rows.csr if rows is not None else NULL
     cdef int status
     with nogil:
         if floating is float:
@@ -668,10 +671,7 @@ cdef object _forward_status(int status, Py_ssize_t bad, Py_ssize_t n_in, Compres
     if status == FM_ERR_NONFINITE:
         return rows.position(bad) if rows is not None else divmod(bad, n_in)
     if status == FM_ERR_OVERFLOW:
-        raise FloatingPointError(
-            f"the network's outputs for row {bad} are not finite although its inputs are: "
-            f"the inputs (or the weights) are so large that they overflowed inside the "
-            f"network; scale the inputs down")
+        raise _validate.overflow_error(bad)
     _check(status)
 
 

@@ -54,6 +54,14 @@ def finite(name, array):
         raise nonfinite_error(name, array, tuple(int(i) for i in np.argwhere(bad)[0]))
 
 
+def overflow_error(row):
+    """The FloatingPointError for outputs that overflowed although the inputs are finite."""
+    return FloatingPointError(
+        f"the network's outputs for row {row} are not finite although its inputs are: the "
+        f"inputs (or the weights) are so large that they overflowed inside the network; "
+        f"scale the inputs down")
+
+
 def nonfinite_error(name, array, where):
     """The ValueError for the NaN or infinity at index `where` (a tuple) of `array`."""
     index = where[0] if len(where) == 1 else where
@@ -75,6 +83,14 @@ def _contiguous_aligned(array, dtype):
     return array if array.flags.aligned else array.copy()
 
 
+def samples_by_features(name, shape, n_in):
+    """Raise ValueError unless `shape` is (samples, n_in)."""
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got {len(shape)}-D shape {shape}")
+    if shape[1] != n_in:
+        raise ValueError(f"{name} has {shape[1]} features per sample, the network expects {n_in}")
+
+
 def inputs(X, n_in, dtype, name="X", check_finite=True):
     """X as a C-contiguous (m, n_in) array of `dtype`, and whether it was one sample (1-D).
 
@@ -85,10 +101,7 @@ def inputs(X, n_in, dtype, name="X", check_finite=True):
     single = X.ndim == 1
     if single:
         X = X[np.newaxis, :]
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples, features), got {X.ndim}-D shape {X.shape}")
-    if X.shape[1] != n_in:
-        raise ValueError(f"{name} has {X.shape[1]} features per sample, the network expects {n_in}")
+    samples_by_features(name, X.shape, n_in)
     X = _contiguous_aligned(X, dtype)
     if check_finite:
         finite(name, X)
@@ -136,7 +149,7 @@ def labels_of(name, y, n_classes):
 
 def sample_scale(sample_weight, n, dtype):
     """Per-sample gradient weights w / mean(w) as a C-contiguous (n,) array of `dtype`,
-    from `sample_weight`: (n,), finite, >= 0, not all 0."""
+    from `sample_weight`: (n,), finite, >= 0, not all 0; None when all are equal."""
     w = _numeric("sample_weight", sample_weight).astype(np.float64)
     if w.shape != (n,):
         raise ValueError(f"sample_weight has shape {w.shape}, expected ({n},): one weight per sample")
@@ -147,4 +160,6 @@ def sample_scale(sample_weight, n, dtype):
     total = w.sum()
     if total <= 0:
         raise ValueError("sample_weight is 0 for every sample")
+    if (w == w[0]).all():  # equal weights are no weights (n / total * w rounds off 1)
+        return None
     return np.ascontiguousarray(w * (n / total), dtype=dtype)

@@ -118,9 +118,11 @@ def trainers(sizes, dtype, batch, with_loop, with_torch):
     if with_torch:
         contenders["torch"] = peers.TorchTrainer
 
+    start_w, start_b = starting_parameters(sizes, dtype)  # drawn once, copied per run
+
     def runner(make_trainer):
         def run(X, Y, y, order):
-            w, b = starting_parameters(sizes, dtype)
+            w, b = [a.copy() for a in start_w], [a.copy() for a in start_b]
             trainer = make_trainer(w, b, batch_size=batch, cost="quadratic", output="sigmoid")
             trainer.epoch(X, Y, order, TRAIN_LR, 0.0)
             # PyTorch trains copies inside its model; the others train w and b in place

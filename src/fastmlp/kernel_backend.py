@@ -104,25 +104,27 @@ class Trainer:
                                writable=True)
         self.dtype = weights[0].dtype
         self.shapes = [w.shape for w in weights]
-        self.work = {}  # compressed inputs or not -> the workspace
-        self._source = self._inputs = None  # the last X given to epoch, as trained on
+        self.work = np.empty(0, dtype=self.dtype)
+        self._source = self._plan = None  # the last X given to epoch, and _prepare's result
 
     def _prepared(self, X):
-        """X as the kernels train on it, its workspace, and mini-batches per C call."""
-        if X is not self._source:
-            self._source, self._inputs = X, sparse.for_training(X, self.batch_size)
-        X = self._inputs
-        compressed = isinstance(X, _kernels.CompressedRows)
-        if compressed not in self.work:
-            size = _kernels.train_workspace_size(self.arrays, self.batch_size, compressed)
-            self.work[compressed] = np.empty(size, dtype=self.dtype)
+        """(X as the kernels train on it, the workspace, mini-batches per C call), worked
+        out when X is not the X of the last epoch."""
+        if X is self._source:
+            return self._plan
+        inputs = sparse.for_training(X, self.batch_size)
+        compressed = isinstance(inputs, _kernels.CompressedRows)
+        size = _kernels.train_workspace_size(self.arrays, self.batch_size, compressed)
+        if self.work.size < size:
+            self.work = np.empty(size, dtype=self.dtype)
         # the work per sample: every weight, or in the first layer only those of the
         # nonzero inputs (and then at least a copy of the layer each way per call)
         (n_out, n_in), rest = self.shapes[0], sum(o * i for o, i in self.shapes[1:])
-        first = n_out * n_in * (sparse.density(X) if compressed else 1.0)
+        first = n_out * n_in * (sparse.density(inputs) if compressed else 1.0)
         per_call = max(FLOPS_PER_CALL, 50 * n_out * n_in) if compressed else FLOPS_PER_CALL
         batches = max(1, int(per_call // (6 * max(first + rest, 1.0) * self.batch_size)))
-        return X, self.work[compressed], batches
+        self._source, self._plan = X, (inputs, self.work, batches)
+        return self._plan
 
     def epoch(self, X, Y, order, lr, decay, sample_scale=None, on_progress=None):
         n = X.shape[0]

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import numpy as np
 
 from . import _kernels, _validate, kernel_backend, numpy_backend, runtime, sparse, training
-from ._metrics import count_correct
+from ._metrics import count_correct, layer_activations
 from .history import History
 from .layer import Layer
 
@@ -112,7 +112,9 @@ class Network:
         self.backend = _validate.choice("backend", backend, tuple(BACKENDS))
         dtype = _validate.as_dtype(dtype)
         self.rng = np.random.default_rng(seed)
-        self.layers = [Layer(n_in, n_out, dtype=dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        # a tuple: the layers' arrays are live (written in place), the layers themselves
+        # are fixed, so set-ups built from them (the forward pass's) never go stale
+        self.layers = tuple(Layer(n_in, n_out, dtype=dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
         weights, biases = initial_parameters(self.rng, sizes, init)
         for layer, w, b in zip(self.layers, weights, biases):
             layer.weights, layer.biases = w, b
@@ -140,9 +142,9 @@ class Network:
         """A text table of the layers (inputs, neurons, activation, parameters), the total
         number of parameters, the dtype, the cost and the epochs trained."""
         head = ("layer", "inputs", "neurons", "activation", "weights", "biases", "parameters")
-        last = len(self.layers) - 1
+        activations = layer_activations(len(self.layers), self.output)
         rows = [(str(l + 1), f"{layer.n_in:,}", f"{layer.n_out:,}",
-                 self.output if l == last else "sigmoid", f"{layer.weights.size:,}",
+                 activations[l], f"{layer.weights.size:,}",
                  f"{layer.biases.size:,}", f"{layer.weights.size + layer.biases.size:,}")
                 for l, layer in enumerate(self.layers)]
         widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
@@ -175,6 +177,7 @@ class Network:
         state.setdefault("_velocities", None)
         state.setdefault("_training", False)
         state.setdefault("_prepared", None)
+        state["layers"] = tuple(state["layers"])
         self.__dict__.update(state)
 
     def _backend(self):
@@ -279,11 +282,7 @@ class Network:
         Y = self._targets(y, X.shape[0])
         if X.shape[0] == 0:
             raise ValueError("X has no samples")
-        A = self._forward(X)
-        accuracy = None
-        if self.output != "identity":
-            accuracy = count_correct(A, Y) / X.shape[0]
-        return self._cost(A, Y), accuracy
+        return self._score(X, Y)
 
     # --- training ------------------------------------------------------------------------
 
@@ -311,7 +310,8 @@ class Network:
             callbacks: Iterable[Callable[["Network", dict], None]] = (),
             progress: Optional[bool] = None, verbose: bool = False,
             threads: Optional[int] = None,
-            sample_weight: Optional[npt.ArrayLike] = None) -> History:
+            sample_weight: Optional[npt.ArrayLike] = None,
+            monitor: Optional[Callable[["Network", dict], float]] = None) -> History:
         """Train by mini-batch stochastic gradient descent, continuing from the current weights.
 
         Each epoch visits every sample once, in an order drawn from the network's Generator
@@ -361,6 +361,11 @@ class Network:
             Non-negative weights: each sample's gradient counts ``w_i / mean(w)`` times, so
             equal weights train exactly as no weights, and a weight of 2 counts a sample
             twice.  The recorded training cost and accuracy stay unweighted.
+        monitor : callable, optional
+            ``monitor(network, record) -> float``, called after every epoch when
+            validation_data is given: the validation score (higher is better) by which
+            the best epoch is chosen and that early stopping and "halve" watch, in place
+            of validation accuracy (for an identity output, minus validation cost).
 
         Returns
         -------
@@ -377,7 +382,8 @@ class Network:
             back, so the parameters, `epochs_trained` and ``self.history`` (stopped =
             "interrupted") agree on the epochs completed.
         RuntimeError
-            If this network is already training in another thread.
+            If a fit or partial_fit call on this network is still running (in another
+            thread, or a callback's).
         """
         epochs = _validate.positive_int("epochs", epochs, minimum=0)
         lr_patience = _validate.positive_int("lr_patience", lr_patience)
@@ -398,16 +404,18 @@ class Network:
             validation = (Xv, self._targets(yv, Xv.shape[0], "validation y"))
             if Xv.shape[0] == 0:
                 raise ValueError("validation X has no samples")
-        needs_validation = early_stopping is not None or lr_schedule == "halve"
+        needs_validation = early_stopping is not None or lr_schedule == "halve" or monitor is not None
         if needs_validation and validation is None:
-            raise ValueError("early_stopping and lr_schedule='halve' need validation_data")
+            raise ValueError("early_stopping, lr_schedule='halve' and monitor need validation_data")
+        if monitor is not None and not callable(monitor):
+            raise TypeError(f"monitor must be a callable, got {monitor!r}")
         with self._exclusive_training():
             self._velocities = self._zero_velocities() if job.momentum else None
             self.history = History()
             return self._run(job, validation, epochs=epochs, shuffle=shuffle,
                              early_stopping=early_stopping, lr_schedule=lr_schedule,
                              lr_patience=lr_patience, callbacks=callbacks, progress=progress,
-                             verbose=verbose)
+                             verbose=verbose, monitor=monitor)
 
     def partial_fit(self, X: npt.ArrayLike, y: npt.ArrayLike, *, batch_size: int, lr: float,
                     l2: float = 0.0, momentum: float = 0.0, shuffle: bool = True,
@@ -461,8 +469,9 @@ class Network:
         """A context in which this network trains, refusing a second, concurrent fit."""
         with _TRAINING_FLAG_LOCK:
             if self._training:
-                raise RuntimeError("this network is already training (fit or partial_fit in "
-                                   "another thread); train a copy instead")
+                raise RuntimeError("this network is already training (a fit or partial_fit "
+                                   "call on it is still running, in this thread or another); "
+                                   "train a copy instead")
             self._training = True
         try:
             yield
@@ -478,12 +487,13 @@ class Network:
             return training.run(
                 self, trainer, job.X, job.Y, validation, history=self.history,
                 velocities=[] if velocities is None else velocities[0] + velocities[1],
-                score=self._score, sample_scale=job.sample_scale, lr=job.lr,
+                score=lambda X, Y: self._score(X, Y, "validation X"),
+                sample_scale=job.sample_scale, lr=job.lr,
                 decay=job.decay, **settings)
 
-    def _score(self, X, Y):
-        """(cost, accuracy or None) of checked arrays."""
-        A = self._forward(X, "validation X")
+    def _score(self, X, Y, name="X"):
+        """(cost, accuracy or None) of checked arrays; a NaN in X is named as `name`."""
+        A = self._forward(X, name)
         accuracy = count_correct(A, Y) / X.shape[0] if self.output != "identity" else None
         return self._cost(A, Y), accuracy
 

@@ -7,7 +7,7 @@ and everything stays in the arrays' dtype.
 import numpy as np
 
 from ._metrics import count_correct, layer_activations, output_delta_given
-from ._validate import finite
+from ._validate import finite, overflow_error
 
 # See `fastmlp.backend.Backend.ACCEPTS_COMPRESSED`.
 ACCEPTS_COMPRESSED = False
@@ -61,10 +61,7 @@ def forward(weights, biases, X, output="sigmoid", name=None, prepared=None):
     if name is not None:
         bad = ~np.isfinite(out).all(axis=1)
         if bad.any():
-            raise FloatingPointError(
-                f"the network's outputs for row {int(np.argmax(bad))} are not finite: its inputs "
-                f"are finite but so large that they overflowed inside the network; scale the "
-                f"inputs down")
+            raise overflow_error(int(np.argmax(bad)))
     return out
 
 

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from . import _kernels, _machine
+from . import _kernels, _machine, _validate
 
 get_num_threads = _kernels.get_num_threads
 get_isa = _kernels.get_isa
@@ -39,6 +39,7 @@ def threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
+    n = _validate.positive_int("threads", n)
     before = _kernels.get_local_num_threads()
     _kernels.set_local_num_threads(n)
     try:

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 
+from . import _validate
 from ._kernels import FEW_ROWS, CompressedRows, compress_rows
 
 __all__ = ["CompressedRows", "is_scipy_sparse", "from_scipy", "density", "for_training",
@@ -41,23 +42,20 @@ def from_scipy(X, n_in, dtype, name="X"):
     `CompressedRows` of `dtype`, checked: 2-D, `n_in` columns, finite values.  The
     arrays are shared with X where their types already match (int32 columns, int64
     offsets, `dtype` values); no dense matrix is ever built."""
-    if len(X.shape) != 2:
-        raise ValueError(f"{name} must be 2-D (samples, features), got shape {X.shape}")
-    if X.shape[1] != n_in:
-        raise ValueError(f"{name} has {X.shape[1]} features per sample, the network expects {n_in}")
+    _validate.samples_by_features(name, X.shape, n_in)
     if X.format != "csr":
         X = X.tocsr()
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got a sparse matrix of dtype {X.dtype}")
-    data = np.ascontiguousarray(X.data, dtype=dtype)
-    indices = np.ascontiguousarray(X.indices, dtype=np.int32)
-    indptr = np.ascontiguousarray(X.indptr, dtype=np.int64)
-    bad = ~np.isfinite(data)
-    if bad.any():
-        t = int(np.argmax(bad))
-        row = int(np.searchsorted(indptr, t, side="right")) - 1
-        raise ValueError(f"{name} contains {data[t]} at index ({row}, {int(indices[t])})")
-    return CompressedRows(indptr, indices, data, n_in)
+    rows = CompressedRows(np.ascontiguousarray(X.indptr, dtype=np.int64),
+                          np.ascontiguousarray(X.indices, dtype=np.int32),
+                          np.ascontiguousarray(X.data, dtype=dtype), n_in)
+    try:
+        _validate.finite(name, rows.data)
+    except ValueError:  # name the entry by its row and column, not its place in data
+        t = int(np.argmax(~np.isfinite(rows.data)))
+        raise ValueError(f"{name} contains {rows.data[t]} at index {rows.position(t)}") from None
+    return rows
 
 
 def density(X):

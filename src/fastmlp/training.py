@@ -4,9 +4,6 @@ import time
 
 import numpy as np
 
-from ._metrics import count_correct
-from .history import History
-
 SCHEDULES = ("constant", "halve")
 # Nielsen's chapter 3 schedule halves the rate until it is 1/128 of the initial one.
 HALVE_FLOOR = 1 / 128
@@ -58,7 +55,8 @@ def _restore(params, saved):
 
 
 def run(net, trainer, X, Y, validation, *, history, velocities, score, sample_scale, epochs, lr,
-        decay, shuffle, early_stopping, lr_schedule, lr_patience, callbacks, progress, verbose):
+        decay, shuffle, early_stopping, lr_schedule, lr_patience, callbacks, progress, verbose,
+        monitor=None):
     """Train `net` with `trainer` for up to `epochs` epochs, appending to `history`.
 
     ``X, Y`` and ``validation`` (None or ``(Xv, Yv)``) are checked arrays of the network's
@@ -66,10 +64,14 @@ def run(net, trainer, X, Y, validation, *, history, velocities, score, sample_sc
     ``epochs_trained`` (advanced epoch by epoch) and ``output``; callbacks receive it.
     ``velocities`` are momentum's arrays (restored with the parameters), ``score(X, Y)``
     returns ``(cost, accuracy)`` of checked arrays, ``decay`` is the per-step weight decay.
+    ``monitor(net, record)``, when given, is the validation score (higher is better) that
+    picks the best epoch, early stopping and "halve" watch; by default the validation
+    accuracy, or for an identity output minus the validation cost.
 
-    A failed epoch (the cost became NaN or infinite) or an interrupted one (Ctrl-C) is
-    rolled back: parameters and velocities return to the start of that epoch, so that
-    they, ``epochs_trained`` and `history` always describe the same completed epochs.
+    A failed epoch (the cost became NaN or infinite) or an interrupted one (Ctrl-C, during
+    the epoch or its validation pass) is rolled back: parameters and velocities return to
+    the start of that epoch, so that they, ``epochs_trained`` and `history` always
+    describe the same completed epochs.
     """
     params = net.parameters() + list(velocities)
     n = X.shape[0]
@@ -86,15 +88,18 @@ def run(net, trainer, X, Y, validation, *, history, velocities, score, sample_sc
             if bar is not None:
                 done_before = bar.n
                 on_progress = lambda done: bar.update(done_before + done - bar.n)  # noqa: E731
-            try:
+            try:  # the epoch and its validation pass: an interrupt anywhere rolls it back
                 cost_sum, correct, failed = trainer.epoch(X, Y, order, lr, decay, sample_scale,
                                                           on_progress)
+                if failed is None and not all(np.isfinite(p).all() for p in params):
+                    failed = -(-n // trainer.batch_size) - 1  # the epoch's last update broke it
+                val_cost = val_accuracy = None
+                if failed is None and validation is not None:
+                    val_cost, val_accuracy = score(*validation)
             except KeyboardInterrupt:
                 _restore(params, good)
                 history.stopped = "interrupted"
                 raise
-            if failed is None and not all(np.isfinite(p).all() for p in params):
-                failed = -(-n // trainer.batch_size) - 1  # the epoch's last update broke it
             if failed is not None:
                 _restore(params, good)
                 history.stopped = "diverged"
@@ -103,10 +108,6 @@ def run(net, trainer, X, Y, validation, *, history, velocities, score, sample_sc
                     f"NaN or infinite. The weights are as they were at the end of epoch {e - 1}. "
                     f"Try a smaller learning rate than lr={lr:g}.")
             net.epochs_trained = e
-
-            val_cost = val_accuracy = None
-            if validation is not None:
-                val_cost, val_accuracy = score(*validation)
             history.append(epoch=e, train_cost=cost_sum / n,
                            train_accuracy=correct / n if classifier else None,
                            val_cost=val_cost, val_accuracy=val_accuracy, lr=lr,
@@ -119,7 +120,8 @@ def run(net, trainer, X, Y, validation, *, history, velocities, score, sample_sc
 
             stop = None
             if validation is not None:
-                score_now = val_accuracy if classifier else -val_cost
+                score_now = (monitor(net, history.records()[-1]) if monitor is not None
+                             else val_accuracy if classifier else -val_cost)
                 improved = best.update(score_now, e, params,
                                        keep_params=early_stopping is not None)
                 if early_stopping is not None and best.stale >= early_stopping:
@@ -140,6 +142,9 @@ def run(net, trainer, X, Y, validation, *, history, velocities, score, sample_sc
                 break
         else:
             history.stopped = "epochs"
+    except KeyboardInterrupt:  # also after an epoch was recorded (in a callback, say)
+        history.stopped = "interrupted"
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -153,7 +158,7 @@ def _report(history, validation):
     """Print one line per epoch, in the style of Nielsen's network.py."""
     r = history.records()[-1]
     if validation is not None and r["val_accuracy"] is not None:
-        n_val = len(validation[0])
+        n_val = validation[0].shape[0]
         head = f"Epoch {r['epoch']}: {round(r['val_accuracy'] * n_val)} / {n_val}"
     else:
         head = f"Epoch {r['epoch']} complete"

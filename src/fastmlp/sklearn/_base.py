@@ -240,10 +240,14 @@ class FastMLPBase(BaseEstimator):
             if weights is not None:
                 options["sample_weight"] = split[4]
             validation = (Xv, tv)
-            options.update(
-                validation_data=validation, early_stopping=self.n_iter_no_change,
-                callbacks=[lambda net, record: scores.append(
-                    self._validation_score(net, record, validation))])
+
+            def monitor(net: Network, record: dict[str, Any]) -> float:
+                # the estimator's own score picks the best epoch and stops training
+                scores.append(self._validation_score(net, record, validation))
+                return scores[-1]
+
+            options.update(validation_data=validation, early_stopping=self.n_iter_no_change,
+                           monitor=monitor)
 
         history = network.fit(X_checked, targets, epochs=self.max_iter, progress=False,
                               verbose=bool(self.verbose), **options)
