@@ -179,5 +179,5 @@ def train_step(weights, biases, X, Y, lr, cost="quadratic", output="sigmoid", de
     rows = []
     for W, b, dW, db in zip(weights, biases, dWs, dbs):
         rows += [(w_row, dw_row, decay) for w_row, dw_row in zip(W, dW)] + [(b, db, 0.0)]
-    for i, (params, grads, decay) in enumerate(rows):
-        sgd_update(params, grads, lr, decay, momentum, velocities[i] if momentum else None)
+    for i, (params, grads, row_decay) in enumerate(rows):
+        sgd_update(params, grads, lr, row_decay, momentum, velocities[i] if momentum else None)
