@@ -138,12 +138,6 @@ def test_a_second_fit_on_a_training_network_is_refused():
     assert net.epochs_trained == 3
 
 
-def test_layer_count_is_checked_at_construction():
-    fastmlp.Network([3] * 65)  # 64 layers: the most the kernels take
-    with pytest.raises(ValueError, match="at most 64 layers .* got 65"):
-        fastmlp.Network([3] * 66)
-
-
 @pytest.mark.parametrize("backend", ["c", "numpy"])
 def test_outputs_that_overflow_are_an_error_not_class_0(backend):
     net = fastmlp.Network([2, 1], output="identity", seed=0, backend=backend)
