@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from fastmlp import reference
 from fastmlp._metrics import count_correct
@@ -108,6 +109,9 @@ C_FLAGS = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-O2"]
 def c_compiler():
     """The system C compiler (``$CC``, else cc), or None."""
     return shutil.which(os.environ.get("CC", "cc"))
+
+
+needs_cc = pytest.mark.skipif(c_compiler() is None, reason="needs a C compiler (cc)")
 
 
 def compile_c(source, workdir, name="program"):
