@@ -1,5 +1,5 @@
 """Shared test helpers: the tolerance table, conversions to the reference's lists, toy data,
-fit written with the reference."""
+parameter snapshots, a wrong backprop, compiling C, fit written with the reference."""
 import copy
 import gzip
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fastmlp import reference
+from fastmlp import kernel_backend, reference
 from fastmlp._metrics import count_correct
 
 # How far a kernel may be from the pure-Python reference, |fast - ref| <= atol + rtol |ref|.
@@ -72,6 +72,24 @@ def one_hot(y, n):
 def params(net):
     """A network's weights and biases as the reference's nested lists."""
     return [lists(l.weights) for l in net.layers], [lists(l.biases) for l in net.layers]
+
+
+def snapshot(net):
+    """Copies of a network's parameter arrays (``net.parameters()``: every layer's weights,
+    then every layer's biases), to compare with them later."""
+    return [p.copy() for p in net.parameters()]
+
+
+def backprop_off_by_a_tenth(monkeypatch):
+    """Make the C backend's backprop return weight gradients 10% too large: a wrong
+    gradient that a gradient check must catch."""
+    real = kernel_backend.backprop
+
+    def off_by_a_tenth(*args):
+        dWs, dbs, deltas = real(*args)
+        return [1.1 * d for d in dWs], dbs, deltas
+
+    monkeypatch.setattr(kernel_backend, "backprop", off_by_a_tenth)
 
 
 def write_idx(path, magic, shape, data, compress=False):
