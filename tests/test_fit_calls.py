@@ -92,23 +92,24 @@ def test_bad_sample_weights_are_refused(weights, message):
 
 def test_threads_of_one_call_leave_every_other_count_alone():
     default = fastmlp.get_num_threads()
+    n = default % 64 + 1  # a count other than the default, within 1..64
     seen = {}
 
     def other():
         seen["other"] = fastmlp.get_num_threads()
 
-    with fastmlp.threads(1):
+    with fastmlp.threads(n):
         seen["inside"] = fastmlp.get_num_threads()
         t = threading.Thread(target=other)
         t.start()
         t.join()
-    assert seen == {"inside": 1, "other": default}
+    assert seen == {"inside": n, "other": default}
     assert fastmlp.get_num_threads() == default
     X, y = toy_data(40, 6, seed=5)
     net = fastmlp.Network([6, 3, 3], seed=0)
-    net.fit(X, y, epochs=1, batch_size=4, lr=0.1, threads=1,
-            callbacks=[lambda n, r: seen.__setitem__("during", fastmlp.get_num_threads())])
-    assert seen["during"] == 1 and fastmlp.get_num_threads() == default
+    net.fit(X, y, epochs=1, batch_size=4, lr=0.1, threads=n,
+            callbacks=[lambda net, record: seen.__setitem__("during", fastmlp.get_num_threads())])
+    assert seen["during"] == n and fastmlp.get_num_threads() == default
 
 
 def test_a_second_fit_on_a_training_network_is_refused():
