@@ -109,8 +109,9 @@ C_RUNNER = r"""
 int main(int argc, char **argv)
 {{
     float x[{P}_N_INPUTS], out[{P}_N_OUTPUTS];
+    if (argc != 4) return 2;
     FILE *in = fopen(argv[1], "rb"), *fo = fopen(argv[2], "wb"), *fl = fopen(argv[3], "wb");
-    if (argc != 4 || !in || !fo || !fl) return 2;
+    if (!in || !fo || !fl) return 2;
     while (fread(x, sizeof x, 1, in) == 1) {{
         int label = {p}_predict(x);
         {p}_forward(x, out);
