@@ -1,5 +1,5 @@
 """Shared test helpers: the tolerance table, conversions to the reference's lists, toy data,
-fit written with the reference."""
+parameter snapshots, a wrong backprop, compiling C, fit written with the reference."""
 import copy
 import gzip
 import os
@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from fastmlp import reference
+from fastmlp import kernel_backend, reference
 from fastmlp._metrics import count_correct
 
 # How far a kernel may be from the pure-Python reference, |fast - ref| <= atol + rtol |ref|.
@@ -73,6 +74,24 @@ def params(net):
     return [lists(l.weights) for l in net.layers], [lists(l.biases) for l in net.layers]
 
 
+def snapshot(net):
+    """Copies of a network's parameter arrays (``net.parameters()``: every layer's weights,
+    then every layer's biases), to compare with them later."""
+    return [p.copy() for p in net.parameters()]
+
+
+def backprop_off_by_a_tenth(monkeypatch):
+    """Make the C backend's backprop return weight gradients 10% too large: a wrong
+    gradient that a gradient check must catch."""
+    real = kernel_backend.backprop
+
+    def off_by_a_tenth(*args):
+        dWs, dbs, deltas = real(*args)
+        return [1.1 * d for d in dWs], dbs, deltas
+
+    monkeypatch.setattr(kernel_backend, "backprop", off_by_a_tenth)
+
+
 def write_idx(path, magic, shape, data, compress=False):
     """An IDX file (MNIST's format): magic number, sizes, then the raw bytes."""
     raw = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in shape) + bytes(data)
@@ -90,8 +109,9 @@ C_RUNNER = r"""
 int main(int argc, char **argv)
 {{
     float x[{P}_N_INPUTS], out[{P}_N_OUTPUTS];
+    if (argc != 4) return 2;
     FILE *in = fopen(argv[1], "rb"), *fo = fopen(argv[2], "wb"), *fl = fopen(argv[3], "wb");
-    if (argc != 4 || !in || !fo || !fl) return 2;
+    if (!in || !fo || !fl) return 2;
     while (fread(x, sizeof x, 1, in) == 1) {{
         int label = {p}_predict(x);
         {p}_forward(x, out);
@@ -108,6 +128,9 @@ C_FLAGS = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-O2"]
 def c_compiler():
     """The system C compiler (``$CC``, else cc), or None."""
     return shutil.which(os.environ.get("CC", "cc"))
+
+
+needs_cc = pytest.mark.skipif(c_compiler() is None, reason="needs a C compiler (cc)")
 
 
 def compile_c(source, workdir, name="program"):

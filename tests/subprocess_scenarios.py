@@ -144,16 +144,32 @@ def fork_after_threads(rounds):
 
 
 def fork_while_training():
-    """Fork while another thread of the parent is inside a C epoch."""
+    """Fork while another thread of the parent trains: the trainer runs from the end of its
+    first epoch until every fork is done, and must be alive at each fork."""
     expected = train_toy(threads=2)
     X = np.random.default_rng(1).uniform(0, 1, (4000, 400))
     busy = fastmlp.Network([400, 512, 10], seed=1)
+    first_epoch, done = threading.Event(), threading.Event()
+
+    def until_done(net, record):
+        first_epoch.set()
+        if done.is_set():
+            raise fastmlp.StopTraining
+
     trainer = threading.Thread(target=busy.fit, args=(X, np.zeros(4000, dtype=int)),
-                               kwargs=dict(epochs=3, batch_size=256, lr=0.1, threads=2))
+                               kwargs=dict(epochs=10**6, batch_size=256, lr=0.1, threads=2,
+                                           callbacks=[until_done]))
     trainer.start()
-    time.sleep(0.2)
-    codes = [_fork_and_train(expected) for _ in range(3)]
-    trainer.join()
+    try:
+        assert first_epoch.wait(timeout=60), "the trainer did not finish its first epoch"
+        codes = []
+        for fork in range(3):
+            assert trainer.is_alive(), f"the trainer had stopped before fork {fork}"
+            codes.append(_fork_and_train(expected))
+    finally:
+        done.set()
+        trainer.join()
+    assert busy.history.stopped == "callback", busy.history.stopped
     say(codes=codes)
 
 

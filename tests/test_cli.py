@@ -16,7 +16,7 @@ from helpers import write_idx
 
 
 def run_cli(capsys, *argv):
-    """(exit code, stdout) of ``fastmlp argv``, which must succeed."""
+    """The stdout of ``fastmlp argv``, which must succeed (exit code 0)."""
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fastmlp
-from helpers import COMBOS, DTYPES, toy_data
+from helpers import COMBOS, DTYPES, backprop_off_by_a_tenth, snapshot, toy_data
 
 # |backprop - central difference| allowed.  The nudges run in float64 with eps = 1e-6:
 # truncation is about eps^2 |C'''| ~ 1e-12 and rounding about 1e-16 |C| / eps ~ 1e-10, so
@@ -33,7 +33,7 @@ def count_forward_passes(monkeypatch):
 @pytest.mark.parametrize("cost,output", COMBOS)
 def test_every_parameter_nudged_agrees_with_backprop(monkeypatch, dtype, cost, output):
     net, X, y = toy(dtype, cost, output)
-    before = [p.copy() for layer in net.layers for p in layer.parameters()]
+    before = snapshot(net)
     calls = count_forward_passes(monkeypatch)
     result = fastmlp.compare_methods(net, X, y)
     assert result.parameters == 5 * 4 + 4 + 4 * 3 + 3 == result.nudged
@@ -44,19 +44,13 @@ def test_every_parameter_nudged_agrees_with_backprop(monkeypatch, dtype, cost, o
     assert result.max_difference <= TOLERANCE[np.dtype(dtype)]
     assert result.nudge_seconds_all == result.nudge_seconds > 0
     assert result.backprop_seconds > 0
-    for p, p0 in zip((p for layer in net.layers for p in layer.parameters()), before):
+    for p, p0 in zip(snapshot(net), before):
         np.testing.assert_array_equal(p, p0)
 
 
 def test_a_wrong_backprop_shows_as_a_difference(monkeypatch):
     net, X, y = toy(np.float64)
-    real = fastmlp.kernel_backend.backprop
-
-    def off_by_a_tenth(*args):
-        dWs, dbs, deltas = real(*args)
-        return [1.1 * d for d in dWs], dbs, deltas
-
-    monkeypatch.setattr(fastmlp.kernel_backend, "backprop", off_by_a_tenth)
+    backprop_off_by_a_tenth(monkeypatch)
     result = fastmlp.compare_methods(net, X, y)
     assert result.max_difference > 0.05 * result.max_gradient
 

@@ -59,14 +59,16 @@ def test_equations_match_backprop(dtype, cost, output, neuron):
         assert e.neuron == (3, 1)
     else:
         assert e.neuron == neuron
-    for name in ("BP1", "BP2", "BP3"):  # each gives an error delta^layer_j
+    for name in ("BP1", "BP2"):  # each gives an error delta^layer_j
         eq = e.equations[name]
         layer, j = eq.index
         assert_close(eq.value, grads.errors[layer - 1][0, j], dtype, f"{name} {eq.index}")
         assert f"{eq.value:.6g}" in str(e)
     l, j, k = e.equations["BP4"].index
-    assert f"{e.equations['BP4'].value:.6g}" in str(e)
+    for name in ("BP3", "BP4"):
+        assert f"{e.equations[name].value:.6g}" in str(e)
     assert_close(e.equations["BP4"].value, grads.weights[l - 1][j, k], dtype, "BP4")
+    assert e.equations["BP3"].index == (l, j)
     assert_close(e.equations["BP3"].value, grads.biases[l - 1][j], dtype, "BP3")
     assert (l, j) == e.neuron
     # BP4's weight is the one that carries the chosen neuron's blame to its most blamed input.

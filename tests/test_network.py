@@ -6,7 +6,7 @@ import pytest
 
 import fastmlp
 from fastmlp import reference
-from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, params, toy_data
+from helpers import COMBOS, DTYPES, assert_close, lists, one_hot, params, snapshot, toy_data
 
 
 def assert_same_params(net, weights, biases, dtype):
@@ -147,10 +147,6 @@ def test_float_targets_and_single_output():
 
 
 # --- bad input: a clear error, and the network exactly as it was --------------------------
-
-def snapshot(net):
-    return [p.copy() for layer in net.layers for p in layer.parameters()]
-
 
 @pytest.mark.parametrize("make_bad,message", [
     (lambda X, y: (X[:, :4], y), "4 features per sample, the network expects 5"),

@@ -374,12 +374,15 @@ def assert_old_or_new(path):
     return "new" if loaded.sizes == BIG else "old"
 
 
-def wait_for_moment(folder, moment, timeout=30):
-    """Return once the save in `folder` reaches `moment`: "start" (the save was called),
-    "temp-1MB" / "temp-100MB" (its temporary file holds that much), or "end"."""
+def wait_for_moment(process, folder, moment, timeout=30):
+    """Return once the save `process` makes in `folder` reaches `moment`: "start" (the
+    save was called), "temp-1MB" / "temp-100MB" (its temporary file holds that much), or
+    "end"; kill it and fail when it does not within `timeout` seconds."""
     need = {"temp-1MB": 1e6, "temp-100MB": 100e6}.get(moment)
+    if need is None:
+        return
     deadline = time.monotonic() + timeout
-    while need is not None and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
         for f in os.listdir(folder):
             try:
                 if f.endswith(".tmp") and os.stat(folder / f).st_size >= need:
@@ -387,6 +390,9 @@ def wait_for_moment(folder, moment, timeout=30):
             except FileNotFoundError:  # renamed meanwhile
                 pass
         time.sleep(0.0005)
+    process.kill()
+    process.communicate()
+    pytest.fail(f"the save did not reach the moment {moment!r} within {timeout} s")
 
 
 @pytest.mark.parametrize("moment", ["start", "temp-1MB", "temp-100MB", "end"])
@@ -398,7 +404,7 @@ def test_signal_during_a_big_save_leaves_old_or_new(tmp_path, sig, moment):
     process = start_big_save(tmp_path / "net.npz")
     if moment == "end":
         json.loads(process.stdout.readline())  # "saved"
-    wait_for_moment(tmp_path, moment)
+    wait_for_moment(process, tmp_path, moment)
     process.send_signal(sig)
     out, _ = process.communicate(timeout=60)
     outcome = assert_old_or_new(tmp_path / "net.npz")
@@ -408,6 +414,8 @@ def test_signal_during_a_big_save_leaves_old_or_new(tmp_path, sig, moment):
     elif sig == signal.SIGINT:
         report = json.loads(out.splitlines()[-1])
         assert report["files"] == ["net.npz"] and not leftovers  # no temporary file left
+        if moment.startswith("temp-"):  # the save was writing: Ctrl-C reached it
+            assert report["event"] == "interrupted", report
         assert outcome == {"interrupted": "old", "saved": "new"}[report["event"]]
     else:  # a process killed outright cannot clean up; its temporary file is all it leaves
         assert all(f.startswith(".net.npz.") and f.endswith(".tmp") for f in leftovers)

@@ -9,12 +9,12 @@ import pytest
 import fastmlp
 from fastmlp import datasets
 
-from helpers import c_compiler, compile_c
+from helpers import compile_c, needs_cc
 
 README = Path(__file__).parent.parent / "README.md"
 
 
-@pytest.mark.skipif(c_compiler() is None, reason="needs a C compiler (cc)")
+@needs_cc
 @pytest.mark.skipif(not README.exists(), reason="needs the source tree's README.md")
 @pytest.mark.parametrize("fixed_point", [False, True])
 def test_readme_c_program_prints_the_networks_prediction(fixed_point, tmp_path):

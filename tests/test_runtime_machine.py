@@ -1,13 +1,12 @@
 """The machine read at run time: the data caches (csrc/cache.c, from a sysfs folder, CPUID
 or defaults), the matrix product's blocks derived from them (worked out by hand below),
 and `fastmlp.runtime.machine()` with what `fastmlp info` prints of it."""
-import os
 import platform
 from pathlib import Path
 
 import pytest
 
-from fastmlp import _kernels, _machine, runtime
+from fastmlp import _kernels, _machine, _testing, runtime
 from fastmlp.cli import main
 
 SYSFS = Path("/sys/devices/system/cpu/cpu0/cache")
@@ -135,14 +134,41 @@ def test_blocks_for_refuses_impossible_caches():
 
 def test_machine_tells_the_cpu_caches_path_and_threads():
     m = runtime.machine()
-    assert m["caches"] == _machine.caches()
-    assert m["isa"] == _kernels.get_isa() and m["isas"] == list(_kernels.supported_isas())
-    assert m["threads"] == runtime.get_num_threads() and m["cpus"] == os.cpu_count()
+    assert set(m) == {"cpu", "family", "model", "cpus", "caches", "isa", "isas", "threads"}
     assert isinstance(m["cpu"], str) and m["cpu"]
+    assert isinstance(m["cpus"], int) and m["cpus"] >= 1
     if Path("/proc/cpuinfo").exists() and platform.machine() == "x86_64":
         assert isinstance(m["family"], int) and isinstance(m["model"], int)
-    with runtime.threads(1):
-        assert runtime.machine()["threads"] == 1
+    assert list(m["caches"]) == ["l1d", "l2", "l3"]
+    for name, c in m["caches"].items():
+        assert set(c) == {"bytes", "sharing", "ways", "line", "source"}, name
+        for k in ("bytes", "sharing", "ways", "line"):
+            assert isinstance(c[k], int) and c[k] >= 1, f"{name}: {k} = {c[k]!r}"
+        assert c["line"] & (c["line"] - 1) == 0, f"{name}: a line of {c['line']} bytes"
+        assert c["source"] in ("sysfs", "cpuid", "default"), c
+    for itemsize in (4, 8):  # the caches the kernels' blocks are derived from
+        tile = _testing.gemm_layout(f"float{8 * itemsize}")
+        assert _machine.blocks_for(m["caches"], itemsize, tile["mr"], tile["nr"]) == \
+            (tile["mc"], tile["nc"], tile["kc"])
+    # the paths this CPU runs, slowest first: always the baseline, the one in use among them
+    assert m["isas"][0] == "baseline"
+    assert m["isas"] == [name for name in _kernels.ISA_NAMES if name in m["isas"]]
+    assert m["isa"] in m["isas"]
+    try:  # each listed path can be forced, and then is the one in use; the others cannot
+        for isa in _kernels.ISA_NAMES:
+            if isa in m["isas"]:
+                runtime.set_isa(isa)
+                assert runtime.machine()["isa"] == isa
+            else:
+                with pytest.raises(ValueError, match=f"cannot run the '{isa}' path"):
+                    runtime.set_isa(isa)
+    finally:
+        runtime.set_isa(m["isa"])
+    assert isinstance(m["threads"], int) and 1 <= m["threads"] <= 64
+    for n in (1, 3):
+        with runtime.threads(n):
+            assert runtime.machine()["threads"] == n
+    assert runtime.machine()["threads"] == m["threads"]
 
 
 def test_describe_machine_writes_sizes_for_people():

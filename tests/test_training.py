@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import fastmlp
-from helpers import COMBOS, DTYPES, assert_close, one_hot, reference_fit, toy_data
+from helpers import (COMBOS, DTYPES, assert_close, backprop_off_by_a_tenth, one_hot, reference_fit,
+                     snapshot, toy_data)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -137,11 +138,11 @@ def test_divergence_stops_and_restores_the_last_good_epoch():
     X = np.linspace(0, 1, 40)[:, None]
     net = fastmlp.Network([1, 3, 1], output="identity", seed=0)
     net.fit(X, 3 * X, epochs=1, batch_size=10, lr=0.01)
-    good = [p.copy() for l in net.layers for p in l.parameters()]
+    good = snapshot(net)
     with pytest.raises(fastmlp.DivergenceError,
                        match=r"epoch 2, mini-batch \d+: .*end of epoch 1.*smaller learning rate"):
         net.fit(X, 3 * X, epochs=5, batch_size=10, lr=1e200)
-    for p, p0 in zip((p for l in net.layers for p in l.parameters()), good):
+    for p, p0 in zip(snapshot(net), good):
         np.testing.assert_array_equal(p, p0)
     assert net.epochs_trained == 1
 
@@ -184,17 +185,11 @@ def test_regression_learns_a_line():
 def test_gradcheck_passes_and_can_fail(monkeypatch, dtype, cost, output):
     X, y = toy_data(m=6)
     net = fastmlp.Network([5, 4, 3], cost=cost, output=output, dtype=dtype, seed=1)
-    before = [p.copy() for l in net.layers for p in l.parameters()]
+    before = snapshot(net)
     assert fastmlp.gradcheck(net, X, y) < 1e-6
-    for p, p0 in zip((p for l in net.layers for p in l.parameters()), before):
+    for p, p0 in zip(snapshot(net), before):
         np.testing.assert_array_equal(p, p0)
-    real = fastmlp.kernel_backend.backprop
-
-    def off_by_a_tenth(*args):
-        dWs, dbs, deltas = real(*args)
-        return [1.1 * d for d in dWs], dbs, deltas
-
-    monkeypatch.setattr(fastmlp.kernel_backend, "backprop", off_by_a_tenth)
+    backprop_off_by_a_tenth(monkeypatch)
     assert fastmlp.gradcheck(net, X, y) > 0.01
 
 
@@ -210,10 +205,10 @@ def test_gradcheck_passes_and_can_fail(monkeypatch, dtype, cost, output):
 def test_bad_options_are_refused_before_training(kwargs, message):
     X, y = toy_data()
     net = fastmlp.Network([5, 4, 3], seed=0)
-    before = [p.copy() for l in net.layers for p in l.parameters()]
+    before = snapshot(net)
     with pytest.raises((ValueError, TypeError), match=message):
         net.fit(X, y, epochs=1, batch_size=4, lr=1.0, **kwargs)
-    for p, p0 in zip((p for l in net.layers for p in l.parameters()), before):
+    for p, p0 in zip(snapshot(net), before):
         np.testing.assert_array_equal(p, p0)
     assert net.epochs_trained == 0 and net.history is None
 
