@@ -365,7 +365,7 @@ def test_overflowing_outputs_are_reported_with_the_row(output, call):
 
 
 def test_layer_limit_is_checked_at_construction():
-    with pytest.raises(ValueError, match="at most 64 layers"):
+    with pytest.raises(ValueError, match="at most 64 layers.*got 65"):
         fastmlp.Network([3] * 66)
     deep = fastmlp.Network([3] * 65, seed=0)  # 64 layers: the C limit, and it works
     out = deep.forward(np.ones((2, 3)))
