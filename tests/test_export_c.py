@@ -159,3 +159,48 @@ def test_bad_input_is_refused_by_name(tmp_path):
     assert not (tmp_path / "x.h").exists()
     assert "net_2024_model_forward" in export_c(fastmlp.Network([2, 1]),
                                                 tmp_path / "2024-model.h").read_text()
+
+
+@needs_cc
+@pytest.mark.parametrize("fixed_point", [False, True])
+def test_a_file_name_beyond_ascii_gives_a_c_identifier(fixed_point, tmp_path):
+    """In modèle.h the è becomes _, as any character a C identifier cannot hold (a letter
+    outside ASCII is one); the header compiles and computes as the network does."""
+    X = np.random.default_rng(0).uniform(0, 1, (50, 3))
+    net = fastmlp.Network([3, 4, 3], seed=0)
+    header = export_c(net, tmp_path / "modèle.h", fixed_point=fixed_point)
+    assert "int mod_le_predict(const float *x)" in header.read_text(encoding="ascii")
+    out, labels = run_header(header, "mod_le", X, 3)
+    if fixed_point:
+        twin_out, twin_labels = c_fixed.simulate(net, X)
+        np.testing.assert_array_equal(out, twin_out)
+        np.testing.assert_array_equal(labels, twin_labels)
+    else:
+        np.testing.assert_allclose(out, net.forward(X), rtol=0, atol=FLOAT_ATOL)
+        np.testing.assert_array_equal(labels, net.predict(X))
+
+
+def test_a_failed_export_leaves_the_existing_header_as_it_was(tmp_path, monkeypatch):
+    """Text that cannot be written as ASCII, and a write that fails on the disk: either
+    way the header already there keeps its bytes, and no temporary file is left."""
+    import errno
+    import os
+
+    from fastmlp.export import c_float
+
+    net = fastmlp.Network([3, 2], seed=0)
+    path = export_c(net, tmp_path / "net.h")
+    before = path.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(c_float, "header", lambda net, name: "/* é */\n")
+        with pytest.raises(UnicodeEncodeError):
+            export_c(net, path)
+    assert path.read_bytes() == before
+    with monkeypatch.context() as patch:
+        def disk_full(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        patch.setattr(os, "fsync", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            export_c(fastmlp.Network([3, 5, 2], seed=1), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["net.h"]

@@ -1,8 +1,11 @@
 """What both C headers share: the header's name, its opening comment, array literals."""
+import os
 import re
 from pathlib import Path
 
 import numpy as np
+
+from ..serialization import _write_atomically
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -25,9 +28,10 @@ def check_network(net):
 
 def c_name(path, name):
     """The prefix of every symbol in the header: `name`, or the file's stem made into a
-    C identifier ("digits-v2.h" gives "digits_v2")."""
+    C identifier: every character but an ASCII letter, digit or _ becomes _ ("digits-v2.h"
+    gives "digits_v2", "modèle.h" gives "mod_le")."""
     if name is None:
-        name = re.sub(r"\W", "_", Path(path).name.split(".")[0]) or "network"
+        name = re.sub(r"[^A-Za-z0-9_]", "_", Path(path).name.split(".")[0]) or "network"
         if name[0].isdigit():
             name = "net_" + name
         return name
@@ -133,5 +137,8 @@ def guard(name, body):
 
 
 def write(path, text):
-    Path(path).write_text(text, encoding="ascii")
+    """Write the header `text` (ASCII) to `path` atomically: an existing file is replaced
+    whole or, if anything fails, left as it was."""
+    data = text.encode("ascii")
+    _write_atomically(os.fspath(path), lambda f: f.write(data))
     return Path(path)
