@@ -419,3 +419,25 @@ def test_no_traceback_from_the_installed_command(argv):
                             text=True)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name, accepted", [
+    ("net", True), ("_x9", True), ("Net_2", True),
+    ("1st", False), ("modèle", False), ("a-b", False), ("", False), ("net\n", False)])
+def test_export_c_name_is_checked_by_the_librarys_rule(name, accepted, tmp_path, capsys):
+    """--name is checked when the command line is read, by the library's own rule."""
+    from fastmlp.export import export_c
+
+    net = fastmlp.Network([3, 2], seed=0)
+    net.save(tmp_path / "m.npz")
+    argv = ["export-c", tmp_path / "m.npz", tmp_path / "out.h", "--name", name]
+    if accepted:
+        run_cli(capsys, *argv)
+        assert f"int {name}_predict(const float *x)" in (tmp_path / "out.h").read_text()
+        export_c(net, tmp_path / "api.h", name=name)
+    else:
+        fails(capsys, argv, f"argument --name: {name!r} is not a C identifier (ASCII letters, "
+                            "digits and _, not starting with a digit)")
+        with pytest.raises(ValueError, match=f"name={re.escape(repr(name))} is not a C identifier"):
+            export_c(net, tmp_path / "api.h", name=name)
+        assert not (tmp_path / "out.h").exists() and not (tmp_path / "api.h").exists()

@@ -5,7 +5,6 @@ import argparse
 import contextlib
 import math
 import os
-import re
 from pathlib import Path
 
 
@@ -128,8 +127,9 @@ def new_file(*suffixes):
 
 
 def c_identifier(text):
-    """A C identifier, for the names in generated C code."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a C identifier (a letter or _, then letters, digits or _)")
+    """A C identifier, for the names in generated C code (the check export_c makes)."""
+    from ..export import c_common  # not at the top: the command line starts without it
+
+    if not c_common.is_identifier(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {c_common.IDENTIFIER_RULE}")
     return text

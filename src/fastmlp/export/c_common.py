@@ -8,6 +8,12 @@ import numpy as np
 from ..serialization import _write_atomically
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+IDENTIFIER_RULE = "a C identifier (ASCII letters, digits and _, not starting with a digit)"
+
+
+def is_identifier(name):
+    """Whether `name` is a str that C accepts as an identifier (IDENTIFIER_RULE)."""
+    return isinstance(name, str) and _IDENTIFIER.match(name) is not None
 
 
 def check_network(net):
@@ -35,9 +41,8 @@ def c_name(path, name):
         if name[0].isdigit():
             name = "net_" + name
         return name
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
-        raise ValueError(f"name={name!r} is not a C identifier (letters, digits and _, "
-                         "not starting with a digit)")
+    if not is_identifier(name):
+        raise ValueError(f"name={name!r} is not {IDENTIFIER_RULE}")
     return name
 
 
