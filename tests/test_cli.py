@@ -441,3 +441,23 @@ def test_export_c_name_is_checked_by_the_librarys_rule(name, accepted, tmp_path,
         with pytest.raises(ValueError, match=f"name={re.escape(repr(name))} is not a C identifier"):
             export_c(net, tmp_path / "api.h", name=name)
         assert not (tmp_path / "out.h").exists() and not (tmp_path / "api.h").exists()
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([0, 1, 2.5], "y holds class labels but y[2] = 2.5 is not an integer"),
+    ([0, -1, 1], "y[1] = -1 is not a class label"),
+    ([0, np.nan, 1], "y contains nan at index 1"),
+    ([0, 1, -np.inf], "y contains -inf at index 2")])
+def test_train_names_the_label_that_is_not_a_class(labels, message, tmp_path, capsys):
+    np.savez(tmp_path / "d.npz", X=np.zeros((3, 2)), y=np.array(labels))
+    fails(capsys, ["train", "--data", tmp_path / "d.npz", "--epochs", 1],
+          "--data", message, "; for a regression give --output identity")
+
+
+def test_train_sizes_the_output_layer_from_the_labels():
+    from fastmlp.cli.train import output_size
+
+    assert output_size(np.array([0.0, 3.0, 1.0]), "sigmoid") == 4
+    assert output_size(np.array([2, 0], dtype=np.uint8), "softmax") == 3
+    assert output_size(np.array([0.5, -7.0]), "identity") == 1
+    assert output_size(np.zeros((4, 5)), "sigmoid") == 5

@@ -1,7 +1,6 @@
 """``fastmlp train``: train a network on MNIST, a CSV or a .npz file; report, save, plot."""
+import math
 import time
-
-import numpy as np
 
 from .. import _validate, datasets
 from ..network import COSTS, INITS, OUTPUTS
@@ -101,11 +100,11 @@ def output_size(y, output):
     if y.ndim != 1 or y.dtype.kind not in "biuf" or len(y) == 0:
         raise ValueError(f"labels must be a 1-D array of numbers, got shape {y.shape}, "
                          f"dtype {y.dtype}")
-    _validate.finite("y", y)
-    if np.any(y != np.round(y)) or np.any(y < 0):
-        raise ValueError("the labels are not all class numbers 0, 1, 2, ...; for a "
-                         "regression give --output identity")
-    return int(y.max()) + 1
+    try:  # finite, whole and >= 0; no upper bound: the largest label sets the class count
+        labels = _validate.labels_of("y", y, math.inf)
+    except ValueError as error:
+        raise ValueError(f"{error}; for a regression give --output identity") from None
+    return int(labels.max()) + 1
 
 
 def split(source, X, y, args):
