@@ -461,3 +461,39 @@ def test_train_sizes_the_output_layer_from_the_labels():
     assert output_size(np.array([2, 0], dtype=np.uint8), "softmax") == 3
     assert output_size(np.array([0.5, -7.0]), "identity") == 1
     assert output_size(np.zeros((4, 5)), "sigmoid") == 5
+
+
+def test_option_converters_raise_only_argument_type_error():
+    """argparse reports an ArgumentTypeError's own message; a ValueError or TypeError
+    would become "invalid <function name> value", and anything else a traceback.  Every
+    converter on the parser, given text no option accepts (a name too long for the file
+    system among them), either converts it or raises ArgumentTypeError."""
+    import argparse
+
+    from fastmlp.cli import build_parser
+
+    converters, parsers = [], [build_parser()]
+    while parsers:
+        for action in parsers.pop()._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += action.choices.values()
+            elif callable(action.type) and action.type.__module__.startswith("fastmlp."):
+                converters.append((action.option_strings or action.metavar, action.type))
+    assert {convert.__qualname__ for _, convert in converters} == {
+        "integer.<locals>.convert", "real.<locals>.convert", "hidden_sizes", "thread_count",
+        "existing_file.<locals>.convert", "new_file.<locals>.convert", "c_identifier",
+        "data_path"}
+    long = "9" * 5000
+    texts = ["", " ", "abc", "-1", "0", "0.5", "nan", "-inf", "1e999", long, ",,", "30,",
+             "é", "\udcff", "a\0b.h", "x\0/y.npz", "/nonexistent/out.h", ".",
+             *(long + suffix for suffix in (".h", ".npz", ".csv", ".png"))]
+    raised = []
+    for option, convert in converters:
+        for text in texts:
+            try:
+                convert(text)
+            except argparse.ArgumentTypeError:
+                pass
+            except Exception as error:
+                raised.append(f"{option} {text[:20]!r}...: {error!r}"[:120])
+    assert raised == []

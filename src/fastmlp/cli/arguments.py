@@ -3,6 +3,7 @@ command line is parsed, so a bad value stops the command before any data is read
 one line naming the option (argparse adds "argument --name:" to the message)."""
 import argparse
 import contextlib
+import functools
 import math
 import os
 from pathlib import Path
@@ -90,8 +91,21 @@ def _suffixes(path, suffixes):
             f"{str(path)!r} must end in {' or '.join(suffixes)}")
 
 
+def reporting_os_errors(convert):
+    """`convert`, a converter that looks at the file system, with an OSError there (a name
+    too long, a folder it may not look into) reported as an ArgumentTypeError."""
+    @functools.wraps(convert)
+    def checked(text):
+        try:
+            return convert(text)
+        except OSError as error:
+            raise argparse.ArgumentTypeError(f"{text}: {error.strerror or error}") from None
+    return checked
+
+
 def existing_file(*suffixes):
     """Converter to the Path of an existing file whose name ends in one of `suffixes`."""
+    @reporting_os_errors
     def convert(text):
         path = Path(text)
         if not path.exists():
@@ -109,6 +123,7 @@ def new_file(*suffixes):
     """Converter to the Path of a file to write: its name ends in one of `suffixes`, its
     folder exists and is writable, and it is not itself a folder.  Checked before the work
     that produces the file, so that the work is not lost."""
+    @reporting_os_errors
     def convert(text):
         path = Path(text)
         _suffixes(path, suffixes)

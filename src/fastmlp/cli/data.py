@@ -10,7 +10,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .. import datasets
-from .arguments import CommandError, blame, existing_file
+from .arguments import CommandError, blame, existing_file, reporting_os_errors
 
 DATA_KINDS = "a folder of MNIST IDX files, a .csv file or a .npz file"
 NPZ_ARRAYS = ("X", "y")  # the arrays read from a .npz: samples (n, features), labels or targets
@@ -27,6 +27,7 @@ class Data(NamedTuple):
     mnist: bool
 
 
+@reporting_os_errors
 def data_path(text):
     """Converter for --data: an existing folder, .csv or .npz."""
     path = Path(text)
