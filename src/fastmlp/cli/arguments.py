@@ -34,7 +34,6 @@ def integer(minimum):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
         return value
-    convert.__name__ = f"integer >= {minimum}"
     return convert
 
 
@@ -49,7 +48,6 @@ def real(minimum=0.0, below=None):
             bound = f" and < {below:g}" if below is not None else ""
             raise argparse.ArgumentTypeError(f"must be finite, >= {minimum:g}{bound}; got {text}")
         return value
-    convert.__name__ = "number"
     return convert
 
 
@@ -115,7 +113,6 @@ def existing_file(*suffixes):
         if suffixes:
             _suffixes(path, suffixes)
         return path
-    convert.__name__ = "file"
     return convert
 
 
@@ -137,7 +134,6 @@ def new_file(*suffixes):
         if path.exists() and not os.access(path, os.W_OK):
             raise argparse.ArgumentTypeError(f"{text} exists and is not writable")
         return path
-    convert.__name__ = "file to write"
     return convert
 
 
