@@ -370,3 +370,21 @@ def test_layer_limit_is_checked_at_construction():
     deep = fastmlp.Network([3] * 65, seed=0)  # 64 layers: the C limit, and it works
     out = deep.forward(np.ones((2, 3)))
     assert out.shape == (2, 3) and np.isfinite(out).all()
+
+
+# --- the valgrind smoke test, without valgrind ------------------------------------------------
+
+def test_the_valgrind_smoke_test_passes_as_plain_python():
+    """tools/valgrind.sh is run by hand; its smoke test runs here so that it keeps working:
+    every training (dense inputs and compressed rows) agrees with the NumPy backend and
+    every call it expects the kernels to refuse is refused."""
+    smoke = HERE.parent / "tools" / "valgrind_smoke.py"
+    if not smoke.exists():
+        pytest.skip("needs the source tree's tools/valgrind_smoke.py")
+    done = subprocess.run([sys.executable, str(smoke)], capture_output=True, text=True,
+                          timeout=300, cwd=HERE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.fullmatch(r"valgrind smoke: 24 trainings on ISA \w+ \(half on inputs with \S+ "
+                        r"of them nonzero\) agree with the NumPy backend \(largest gap \S+ of "
+                        r"its tolerance\); 6 refused calls raised their errors\n", done.stdout), \
+        done.stdout
