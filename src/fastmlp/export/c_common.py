@@ -135,6 +135,27 @@ def predict_rule(n_outputs, largest="output"):
             f"the index of the largest {largest} (the first, on a tie)")
 
 
+def predict_function(p, P, rule, n_outputs, values, fill, one_output):
+    """The header's ``int p_predict(const float *x)``.
+
+    It declares `values` ("ctype name", an array of P_N_OUTPUTS), fills it with the C
+    call `fill`, and returns the index of its largest entry (the first, on a tie), or for
+    a single output runs the C statements `one_output`.  `rule` is what predict returns,
+    in words, for the comment.
+    """
+    array = values.split()[-1]
+    if n_outputs > 1:
+        body = (f"    int best = 0;\n"
+                f"    for (int j = 1; j < {P}_N_OUTPUTS; j++) "
+                f"best = {array}[j] > {array}[best] ? j : best;\n"
+                f"    return best;")
+    else:
+        body = one_output
+    return (f"/* The predicted class of x: {rule}. */\n"
+            f"static inline int {p}_predict(const float *x)\n{{\n"
+            f"    {values}[{P}_N_OUTPUTS];\n    {fill};\n{body}\n}}\n")
+
+
 def guard(name, body):
     """`body` inside an include guard named for `name`."""
     macro = f"{name.upper()}_H"

@@ -189,6 +189,8 @@ def header(net, name):
     *_, out_bits = layers[-1]
     # f per layer: the weights' scale, the sums' less the inputs' (x, then activations)
     weight_bits = [bits - (ACT_BITS if l else INPUT_BITS) for l, (*_, bits) in enumerate(layers)]
+    rule = ("1 (a single softmax output is always 1)" if n_out == 1 and net.output == "softmax"
+            else c_common.predict_rule(n_out, "output sum"))
     if net.output == "sigmoid":
         returns = ["    the output layer's sigmoid activations (Network.forward's, to about 1e-3)."]
     elif net.output == "identity":
@@ -209,8 +211,7 @@ def header(net, name):
         f"    x: {P}_N_INPUTS floats; out: {P}_N_OUTPUTS floats,",
         *returns,
         f"int {p}_predict(const float *x)",
-        "    " + ("1 (a single softmax output is always 1)" if n_out == 1 and net.output == "softmax"
-                  else c_common.predict_rule(n_out, "output sum")) + ".",
+        f"    {rule}.",
         "Nothing is allocated: the integer activations and sums live on the stack.",
         "No libm: link nothing but this header.",
     ]
@@ -228,7 +229,7 @@ def header(net, name):
         table=c_common.array("int16_t", f"{p}_sigmoid_table", table, str, per_line=12)))
     parts.append(_run(net, layers, p, P))
     parts.append(_forward(net, out_bits, p, P))
-    parts.append(_predict(net, out_bits, p, P))
+    parts.append(_predict(net, out_bits, rule, p, P))
     return c_common.guard(name, "\n".join(parts))
 
 
@@ -266,15 +267,11 @@ def _forward(net, out_bits, p, P):
             f"    for (int j = 0; j < {P}_N_OUTPUTS; j++) {convert}\n}}\n")
 
 
-def _predict(net, out_bits, p, P):
-    head = (f"/* The predicted class of x (see the top of this file). */\n"
-            f"static inline int {p}_predict(const float *x)\n{{\n"
-            f"    int64_t sums[{P}_N_OUTPUTS];\n    {p}_sums_q(x, sums);\n")
-    if net.sizes[-1] > 1:
-        body = (f"    int best = 0;\n    for (int j = 1; j < {P}_N_OUTPUTS; j++) "
-                "best = sums[j] > sums[best] ? j : best;\n    return best;\n")
-    elif net.output == "softmax":
-        body = "    (void)sums;\n    return 1;\n"
+def _predict(net, out_bits, rule, p, P):
+    """predict on the output sums: their largest, or one output's threshold as a sum."""
+    if net.output == "softmax":
+        one_output = "    (void)sums;\n    return 1;"
     else:
-        body = f"    return sums[0] >= {_half(net.output, out_bits)}LL;\n"
-    return head + body + "}\n"
+        one_output = f"    return sums[0] >= {_half(net.output, out_bits)}LL;"
+    return c_common.predict_function(p, P, rule, net.sizes[-1], "int64_t sums",
+                                     f"{p}_sums_q(x, sums)", one_output)

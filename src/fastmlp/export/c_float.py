@@ -41,22 +41,6 @@ static inline void {p}_softmax(int n, float *z)
 }}
 """}
 
-_PREDICT = """\
-/* The predicted class of x: {rule}. */
-static inline int {p}_predict(const float *x)
-{{
-    float out[{P}_N_OUTPUTS];
-    {p}_forward(x, out);
-{body}
-}}
-"""
-
-ARGMAX = """\
-    int best = 0;
-    for (int j = 1; j < {P}_N_OUTPUTS; j++) best = out[j] > out[best] ? j : best;
-    return best;"""
-
-
 def header(net, name):
     """The text of the float32 header for `net`, its symbols prefixed with `name`."""
     p, P = name, name.upper()
@@ -83,8 +67,8 @@ def header(net, name):
     used |= {net.output} & set(_ACTIVATIONS)
     parts += [_ACTIVATIONS[a].format(p=p) for a in sorted(used)]
     parts.append(_forward(net, p, P))
-    body = ("    return out[0] >= 0.5f;" if net.sizes[-1] == 1 else ARGMAX.format(P=P))
-    parts.append(_PREDICT.format(p=p, P=P, rule=rule, body=body))
+    parts.append(c_common.predict_function(p, P, rule, net.sizes[-1], "float out",
+                                           f"{p}_forward(x, out)", "    return out[0] >= 0.5f;"))
     return c_common.guard(name, "\n".join(parts))
 
 
