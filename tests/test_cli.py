@@ -446,6 +446,7 @@ def test_export_c_name_is_checked_by_the_librarys_rule(name, accepted, tmp_path,
 @pytest.mark.parametrize("labels, message", [
     ([0, 1, 2.5], "y holds class labels but y[2] = 2.5 is not an integer"),
     ([0, -1, 1], "y[1] = -1 is not a class label"),
+    ([0, 1e30, 1], "y[1] = 1e+30 is not a class label (a whole number >= 0)"),
     ([0, np.nan, 1], "y contains nan at index 1"),
     ([0, 1, -np.inf], "y contains -inf at index 2")])
 def test_train_names_the_label_that_is_not_a_class(labels, message, tmp_path, capsys):

@@ -132,19 +132,22 @@ def targets(y, m, n_out, dtype, name="y"):
     return Y
 
 
-def labels_of(name, y, n_classes):
-    """A 1-D array of class labels as int64, checked to lie in [0, n_classes)."""
+def labels_of(name, y, n_classes=None):
+    """A 1-D array of class labels as int64, checked to lie in [0, n_classes) (without
+    n_classes: whole numbers from 0 up, the largest setting the class count)."""
     if y.dtype.kind == "f":
         finite(name, y)
         if np.any(y != np.round(y)):
             i = int(np.argmax(y != np.round(y)))
             raise ValueError(f"{name} holds class labels but {name}[{i}] = {y[i]} is not an integer")
-    labels = y.astype(np.int64)
-    bad = (labels < 0) | (labels >= n_classes)
+    # compared before the cast to int64, which would wrap a huge float around
+    upper = np.iinfo(np.int64).max if n_classes is None else n_classes
+    bad = (y < 0) | (y >= upper)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"{name}[{i}] = {labels[i]} is not a class label in 0..{n_classes - 1}")
-    return labels
+        allowed = "(a whole number >= 0)" if n_classes is None else f"in 0..{n_classes - 1}"
+        raise ValueError(f"{name}[{i}] = {y[i]} is not a class label {allowed}")
+    return y.astype(np.int64)
 
 
 def sample_scale(sample_weight, n, dtype):

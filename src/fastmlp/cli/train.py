@@ -1,5 +1,4 @@
 """``fastmlp train``: train a network on MNIST, a CSV or a .npz file; report, save, plot."""
-import math
 import time
 
 from .. import _validate, datasets
@@ -101,7 +100,7 @@ def output_size(y, output):
         raise ValueError(f"labels must be a 1-D array of numbers, got shape {y.shape}, "
                          f"dtype {y.dtype}")
     try:  # finite, whole and >= 0; no upper bound: the largest label sets the class count
-        labels = _validate.labels_of("y", y, math.inf)
+        labels = _validate.labels_of("y", y)
     except ValueError as error:
         raise ValueError(f"{error}; for a regression give --output identity") from None
     return int(labels.max()) + 1
