@@ -1,6 +1,7 @@
 """A network as one C99 header computing in float32 (``expf`` is the only libm call)."""
 import numpy as np
 
+from .._metrics import layer_activations
 from . import c_common
 
 
@@ -80,10 +81,11 @@ def _forward(net, p, P):
     if len(net.layers) > 1:
         lines.append(f"    float h[2][{P}_MAX_HIDDEN];")
     source = "x"
+    activations = layer_activations(len(net.layers), net.output)
     for l, layer in enumerate(net.layers):
         last = l == len(net.layers) - 1
         target = "out" if last else f"h[{l % 2}]"
-        activation = net.output if last else "sigmoid"
+        activation = activations[l]
         lines.append(f"    {p}_dense({layer.n_in}, {layer.n_out}, {p}_w{l}, {p}_b{l}, "
                      f"{source}, {target});")
         if activation != "identity":

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._metrics import layer_activations
+
 OPSET = 13  # Softmax over one axis (opset 13's definition), Gemm with transB
 ACTIVATION_OPS = {"sigmoid": "Sigmoid", "softmax": "Softmax", "identity": None}
 
@@ -27,9 +29,10 @@ def model(net):
 
     elem = TensorProto.FLOAT if net.dtype == np.float32 else TensorProto.DOUBLE
     nodes, initializers, current = [], [], "x"
+    activations = layer_activations(len(net.layers), net.output)
     for l, layer in enumerate(net.layers):
         last = l == len(net.layers) - 1
-        activation = net.output if last else "sigmoid"
+        activation = activations[l]
         op = ACTIVATION_OPS[activation]
         z = f"z{l}" if op else "y"
         initializers += [numpy_helper.from_array(layer.weights, f"W{l}"),
