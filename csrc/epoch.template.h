@@ -12,7 +12,8 @@
  *   update     W_l -= lr (D_l^T A_{l-1} / m + decay W_l)   fused in the gradient's product:
  *                                                         no dW is ever stored
  *              b_l -= lr (column sums of D_l) / m          (with momentum: velocities)
- * Mini-batches of one sample take the fused path of online.template.h.  Inputs given as
+ * Mini-batches of one sample take the fused path of online.template.h; small mini-batches
+ * worth more than one thread, the neuron-split path of split.template.h.  Inputs given as
  * compressed rows take the first layer's forward product and update through
  * sparse.template.h, which skips the zero inputs.
  */
@@ -51,8 +52,8 @@ static int FM_T(train_batch)(FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
     for (ptrdiff_t l = 1; l <= L; l++) {
         const int act = l == L ? r->output : FM_SIGMOID;
         if (l == 1 && r->csr) {
-            FM_T(csr_forward)(&r->first, r->csr, ep->order, start, m, r->p.b[0], act, lay->A[1],
-                              sizes[1]);
+            FM_T(csr_forward)(&r->first, r->csr, ep->order, start, m, 0, r->first.ld, r->p.b[0], act,
+                              lay->A[1], sizes[1]);
             continue;
         }
         if (l == 1 && few) {
@@ -69,7 +70,7 @@ static int FM_T(train_batch)(FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
         *failed = 1;
         return FM_OK;
     }
-    FM_T(output_error)(r, m, start, lay->A[L], y, ly, lay->D[L]);
+    FM_T(output_error)(r, m, start, 0, sizes[L], lay->A[L], y, ly, lay->D[L]);
     /* backward and update, last layer first */
     for (ptrdiff_t l = L; l >= 1; l--) {
         const REAL *a_prev = l > 1 ? lay->A[l - 1] : x;
@@ -81,8 +82,8 @@ static int FM_T(train_batch)(FM_T(run) *r, ptrdiff_t start, ptrdiff_t m,
             status = FM_T(backprop_error)(m, sizes[l - 1], sizes[l], lay->D[l], W[l - 1],
                                           lay->A[l - 1], lay->D[l - 1]);
         if (status == FM_OK && l == 1 && r->csr)
-            FM_T(csr_update)(&r->first, r->csr, ep->order, start, m, lay->D[1], r->lr, r->decay,
-                             r->mu);
+            FM_T(csr_update)(&r->first, r->csr, ep->order, start, m, 0, r->first.ld, lay->D[1], r->lr,
+                             r->decay, r->mu);
         else if (status == FM_OK)
             status = FM_T(update_weights)(m, sizes[l - 1], sizes[l], lay->D[l],
                                           l > 1 ? prev_rows : x_rows, a_prev, ld_prev,
@@ -104,7 +105,10 @@ int FM_I(fm_train_epoch)(const fm_network *net, const fm_epoch *ep, REAL *work,
     result->correct = 0;
     result->failed_batch = -1;
     int status = FM_OK;
-    if (ep->batch == 1) {
+    const int threads = FM_T(split_threads)(&r);
+    if (threads > 1) {
+        status = FM_T(train_split)(&r, threads, result);
+    } else if (ep->batch == 1) {
         status = FM_T(train_online)(&r, result);
     } else {
         for (ptrdiff_t start = r.start, batch_no = ep->first_batch; start < r.end;

@@ -10,6 +10,7 @@
 #include "sparse.template.h"
 #include "step.template.h"
 #include "online.template.h"
+#include "split.template.h"
 #include "epoch.template.h"
 #include "network_forward.template.h"
 #include "gemm_check.template.h"

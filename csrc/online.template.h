@@ -51,16 +51,17 @@ FM_T(update_row_dot)(const int with_v, const int with_next, ptrdiff_t n, REAL d,
 }
 #undef FM_LANES
 
-/* Layer l's step for sample i and, when a_next is given, its forward pass for sample
-   i + 1 into a_out: biases, then each weight row fused with its dot product. */
-static void FM_T(update_and_forward)(ptrdiff_t n_prev, ptrdiff_t n, int activation,
+/* Neurons [j0, j1) of layer l's step for sample i and, when a_next is given, of its
+   forward pass for sample i + 1 into a_out: biases, then each weight row fused with its
+   dot product. */
+static void FM_T(update_and_forward)(ptrdiff_t n_prev, ptrdiff_t j0, ptrdiff_t j1, int activation,
                                      const REAL *d, const REAL *a, const REAL *a_next,
                                      REAL *W, REAL *V, REAL *b, REAL *vb,
                                      REAL lr, REAL decay, REAL mu, REAL *a_out)
 {
-    FM_T(sgd_step)(n, lr, 0, mu, d, b, vb);
+    FM_T(sgd_step)(j1 - j0, lr, 0, mu, d + j0, b + j0, vb ? vb + j0 : NULL);
 #define FM_ROWS(with_v, with_next)                                                         \
-    for (ptrdiff_t j = 0; j < n; j++) {                                                    \
+    for (ptrdiff_t j = j0; j < j1; j++) {                                                  \
         REAL z = FM_T(update_row_dot)(with_v, with_next, n_prev, d[j], a, a_next,           \
                                       W + j * n_prev, with_v ? V + j * n_prev : NULL, lr, decay, mu); \
         if (with_next) a_out[j] = z + b[j];                                                \
@@ -70,7 +71,7 @@ static void FM_T(update_and_forward)(ptrdiff_t n_prev, ptrdiff_t n, int activati
     else if (a_next) FM_ROWS(0, 1)
     else FM_ROWS(0, 0)
 #undef FM_ROWS
-    if (a_next) FM_T(activate_rows)(activation, 1, n, a_out, n);
+    if (a_next) FM_T(activate_rows)(activation, 1, j1 - j0, a_out + j0, j1 - j0);
 }
 
 /* fm_train_epoch with batch == 1, over rows [r->start, r->end) of the visiting order. */
@@ -85,7 +86,7 @@ static int FM_T(train_online)(FM_T(run) *r, fm_epoch_result *result)
     const REAL *x = r->csr ? NULL : r->X + fm_row(ep->order, r->start) * ep->ldx;
     for (ptrdiff_t l = 1; l <= L; l++) {
         if (l == 1 && r->csr) {
-            FM_T(csr_forward)(&r->first, r->csr, ep->order, r->start, 1, b[0],
+            FM_T(csr_forward)(&r->first, r->csr, ep->order, r->start, 1, 0, r->first.ld, b[0],
                               L == 1 ? r->output : FM_SIGMOID, A[1], sizes[1]);
             continue;
         }
@@ -103,7 +104,7 @@ static int FM_T(train_online)(FM_T(run) *r, fm_epoch_result *result)
             return FM_OK;
         }
         /* every layer's error, with the weights as they are */
-        FM_T(output_error)(r, 1, i, A[L], y, ep->ldy, D[L]);
+        FM_T(output_error)(r, 1, i, 0, sizes[L], A[L], y, ep->ldy, D[L]);
         for (ptrdiff_t l = L; l > 1; l--) {
             int status = FM_T(backprop_error)(1, sizes[l - 1], sizes[l], D[l], W[l - 1],
                                               A[l - 1], D[l - 1]);
@@ -114,13 +115,14 @@ static int FM_T(train_online)(FM_T(run) *r, fm_epoch_result *result)
             const int act = l == L ? r->output : FM_SIGMOID;
             if (l == 1 && r->csr) { /* biases, weights, then the next sample's pass */
                 FM_T(sgd_step)(sizes[1], r->lr, 0, r->mu, D[1], b[0], r->p.vb[0]);
-                FM_T(csr_update)(&r->first, r->csr, ep->order, i, 1, D[1], r->lr, r->decay, r->mu);
+                FM_T(csr_update)(&r->first, r->csr, ep->order, i, 1, 0, r->first.ld, D[1], r->lr,
+                                r->decay, r->mu);
                 if (has_next)
-                    FM_T(csr_forward)(&r->first, r->csr, ep->order, i + 1, 1, b[0], act,
+                    FM_T(csr_forward)(&r->first, r->csr, ep->order, i + 1, 1, 0, r->first.ld, b[0], act,
                                       A_next[1], sizes[1]);
                 continue;
             }
-            FM_T(update_and_forward)(sizes[l - 1], sizes[l], act,
+            FM_T(update_and_forward)(sizes[l - 1], 0, sizes[l], act,
                                      D[l], l > 1 ? A[l - 1] : x,
                                      has_next ? (l > 1 ? A_next[l - 1] : x_next) : NULL,
                                      W[l - 1], r->p.vW[l - 1], b[l - 1], r->p.vb[l - 1],

@@ -138,57 +138,71 @@ static inline ptrdiff_t FM_T(csr_row)(const fm_csr *X, ptrdiff_t r, const int **
     return (ptrdiff_t)(X->indptr[r + 1] - lo);
 }
 
-/* A = act(X W^T + b) for the m samples of the visiting order from `start`. */
+/* Columns [lo, hi) of V: a share of the first layer's neurons, lo and hi whole vectors
+   (hi = ld for the last share), or all of them. */
+static inline ptrdiff_t FM_T(valid_in)(const FM_T(input_major) *im, ptrdiff_t j0, ptrdiff_t hi)
+{
+    const ptrdiff_t end = hi < im->n_out ? hi : im->n_out, step = FM_CHUNK * FM_LANES;
+    return end - j0 < step ? end - j0 : step;
+}
+
+/* Neurons [lo, hi) of A = act(X W^T + b) for the m samples of the visiting order from
+   `start` (lo, hi: columns of V as above). */
 static void FM_T(csr_forward)(const FM_T(input_major) *im, const fm_csr *X,
                               const long long *order, ptrdiff_t start, ptrdiff_t m,
-                              const REAL *b, int activation, REAL *A, ptrdiff_t lda)
+                              ptrdiff_t lo, ptrdiff_t hi, const REAL *b, int activation,
+                              REAL *A, ptrdiff_t lda)
 {
-    const ptrdiff_t n_out = im->n_out, step = FM_CHUNK * FM_LANES;
+    const ptrdiff_t step = FM_CHUNK * FM_LANES, end = hi < im->n_out ? hi : im->n_out;
     for (ptrdiff_t i = 0; i < m; i++) {
         const int *col;
         const REAL *x;
         const ptrdiff_t nnz = FM_T(csr_row)(X, fm_row(order, start + i), &col, &x);
         REAL *a = A + i * lda;
-        for (ptrdiff_t j0 = 0; j0 < n_out; j0 += step) {
+        for (ptrdiff_t j0 = lo; j0 < end; j0 += step) {
             REAL z[FM_CHUNK * FM_LANES] __attribute__((aligned(64)));
-            const ptrdiff_t nv = (im->ld - j0) / FM_LANES, valid = n_out - j0 < step ? n_out - j0 : step;
+            const ptrdiff_t nv = (hi - j0) / FM_LANES, valid = FM_T(valid_in)(im, j0, hi);
             FM_CHUNK_CALL(FM_T(sum_rows_chunk), nv, nnz, col, x, im->V, im->ld, j0, z)
             for (ptrdiff_t jj = 0; jj < valid; jj++) a[j0 + jj] = im->s * z[jj] + b[j0 + jj];
         }
-        FM_T(activate_rows)(activation, 1, n_out, a, lda);
+        if (end > lo) FM_T(activate_rows)(activation, 1, end - lo, a + lo, lda);
     }
 }
 
-/* V[k] += factor * D_i x_ik for each sample i of the m from `start` and each of its
-   nonzero inputs k (D is m x n_out). */
+/* V[k][lo, hi) += factor * D_i x_ik for each sample i of the m from `start` and each of
+   its nonzero inputs k (D is m x n_out). */
 static void FM_T(csr_scatter)(FM_T(input_major) *im, REAL *V, const fm_csr *X,
                               const long long *order, ptrdiff_t start, ptrdiff_t m,
-                              const REAL *D, REAL factor)
+                              ptrdiff_t lo, ptrdiff_t hi, const REAL *D, REAL factor)
 {
     const ptrdiff_t n_out = im->n_out, step = FM_CHUNK * FM_LANES;
     for (ptrdiff_t i = 0; i < m; i++) {
         const int *col;
         const REAL *x;
         const ptrdiff_t nnz = FM_T(csr_row)(X, fm_row(order, start + i), &col, &x);
-        for (ptrdiff_t j0 = 0; j0 < n_out; j0 += step) {
+        for (ptrdiff_t j0 = lo; j0 < hi; j0 += step) {
             REAL c[FM_CHUNK * FM_LANES] __attribute__((aligned(64)));
-            const ptrdiff_t nv = (im->ld - j0) / FM_LANES, valid = n_out - j0 < step ? n_out - j0 : step;
+            const ptrdiff_t nv = (hi - j0) / FM_LANES, valid = FM_T(valid_in)(im, j0, hi);
             for (ptrdiff_t jj = 0; jj < step; jj++) c[jj] = jj < valid ? factor * D[i * n_out + j0 + jj] : 0;
             FM_CHUNK_CALL(FM_T(add_to_rows_chunk), nv, nnz, col, x, c, V, im->ld, j0)
         }
     }
 }
 
-/* W -= lr (D^T X / m + decay W) for the m samples from `start`, as described above. */
+/* W -= lr (D^T X / m + decay W) for the m samples from `start`, as described above, in
+   columns [lo, hi) of V.  Each share keeps its own copy of im with the same scale s. */
 static void FM_T(csr_update)(FM_T(input_major) *im, const fm_csr *X, const long long *order,
-                             ptrdiff_t start, ptrdiff_t m, const REAL *D, REAL lr, REAL decay,
-                             REAL mu)
+                             ptrdiff_t start, ptrdiff_t m, ptrdiff_t lo, ptrdiff_t hi,
+                             const REAL *D, REAL lr, REAL decay, REAL mu)
 {
-    const ptrdiff_t size = im->n_in * im->ld;
+    const ptrdiff_t ld = im->ld, width = hi - lo;
     if (im->G) { /* momentum: every weight moves */
-        FM_T(csr_scatter)(im, im->G, X, order, start, m, D, (REAL)1 / (REAL)m);
-        FM_T(sgd_step)(size, lr, decay, mu, im->G, im->V, im->Vv);
-        memset(im->G, 0, (size_t)size * sizeof(REAL));
+        FM_T(csr_scatter)(im, im->G, X, order, start, m, lo, hi, D, (REAL)1 / (REAL)m);
+        for (ptrdiff_t k = 0; k < im->n_in; k++) {
+            REAL *g = im->G + k * ld + lo;
+            FM_T(sgd_step)(width, lr, decay, mu, g, im->V + k * ld + lo, im->Vv + k * ld + lo);
+            memset(g, 0, (size_t)width * sizeof(REAL));
+        }
         return;
     }
     if (decay != 0) {
@@ -196,12 +210,15 @@ static void FM_T(csr_update)(FM_T(input_major) *im, const fm_csr *X, const long 
         if (s >= (REAL)0.5) {
             im->s = s;
         } else { /* fold the scale into V (also when a huge decay made it <= 0) */
+            for (ptrdiff_t k = 0; k < im->n_in; k++) {
+                REAL *v = im->V + k * ld + lo;
 #pragma omp simd
-            for (ptrdiff_t k = 0; k < size; k++) im->V[k] *= s;
+                for (ptrdiff_t j = 0; j < width; j++) v[j] *= s;
+            }
             im->s = 1;
         }
     }
-    FM_T(csr_scatter)(im, im->V, X, order, start, m, D, -lr / ((REAL)m * im->s));
+    FM_T(csr_scatter)(im, im->V, X, order, start, m, lo, hi, D, -lr / ((REAL)m * im->s));
 }
 
 /* A = act(X W^T + b) for rows [row0, row0 + m) of X, with W row-major, read in place

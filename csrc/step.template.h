@@ -84,11 +84,12 @@ static int FM_T(record_batch)(ptrdiff_t m, ptrdiff_t n_out, int cost, const REAL
     return 1;
 }
 
-/* The output layer's error for the m rows from row `start` of the visiting order:
-   D = A - Y, times A (1 - A) when the quadratic cost meets sigmoid outputs (the other
-   pairings cancel the activation's derivative), and each row times its sample's scale. */
-static void FM_T(output_error)(const FM_T(run) *r, ptrdiff_t m, ptrdiff_t start,
-                               const REAL *A, const REAL *Y, ptrdiff_t ldy, REAL *D)
+/* The output layer's error for the m rows from row `start` of the visiting order, in its
+   columns [lo, hi): D = A - Y, times A (1 - A) when the quadratic cost meets sigmoid
+   outputs (the other pairings cancel the activation's derivative), and each row times its
+   sample's scale. */
+static void FM_T(output_error)(const FM_T(run) *r, ptrdiff_t m, ptrdiff_t start, ptrdiff_t lo,
+                               ptrdiff_t hi, const REAL *A, const REAL *Y, ptrdiff_t ldy, REAL *D)
 {
     const ptrdiff_t n_out = r->sizes[r->L];
     for (ptrdiff_t i = 0; i < m; i++) {
@@ -97,11 +98,28 @@ static void FM_T(output_error)(const FM_T(run) *r, ptrdiff_t m, ptrdiff_t start,
         const REAL s = r->scale ? r->scale[fm_row(r->ep->order, start + i)] : (REAL)1;
         if (r->output_derivative) {
 #pragma omp simd
-            for (ptrdiff_t j = 0; j < n_out; j++) d[j] = s * (a[j] - y[j]) * FM_T(sigmoid_slope)(a[j]);
+            for (ptrdiff_t j = lo; j < hi; j++) d[j] = s * (a[j] - y[j]) * FM_T(sigmoid_slope)(a[j]);
         } else {
 #pragma omp simd
-            for (ptrdiff_t j = 0; j < n_out; j++) d[j] = s * (a[j] - y[j]);
+            for (ptrdiff_t j = lo; j < hi; j++) d[j] = s * (a[j] - y[j]);
         }
+    }
+}
+
+/* Columns [lo, hi) of D_{l-1} = (D_l W_l) * A_{l-1} (1 - A_{l-1}) for at most
+   FM_FEW_ROWS rows, row by row, as sums of W's rows, with no packing.  Each element is the
+   same sum whatever the columns asked for. */
+static void FM_T(backprop_rows)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, ptrdiff_t lo,
+                                ptrdiff_t hi, const REAL *D, const REAL *W, const REAL *A_prev,
+                                REAL *D_prev)
+{
+    for (ptrdiff_t i = 0; i < m; i++) {
+        REAL *dp = D_prev + i * n_prev + lo;
+        const REAL *s = A_prev + i * n_prev + lo;
+        memset(dp, 0, (size_t)(hi - lo) * sizeof(REAL));
+        for (ptrdiff_t j = 0; j < n; j++) FM_T(axpy)(hi - lo, D[i * n + j], W + j * n_prev + lo, dp);
+#pragma omp simd
+        for (ptrdiff_t k = 0; k < hi - lo; k++) dp[k] *= FM_T(sigmoid_slope)(s[k]);
     }
 }
 
@@ -109,15 +127,8 @@ static void FM_T(output_error)(const FM_T(run) *r, ptrdiff_t m, ptrdiff_t start,
 static int FM_T(backprop_error)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
                                 const REAL *W, const REAL *A_prev, REAL *D_prev)
 {
-    if (m <= FM_FEW_ROWS) { /* row by row, as sums of W's rows, with no packing */
-        for (ptrdiff_t i = 0; i < m; i++) {
-            REAL *dp = D_prev + i * n_prev;
-            const REAL *s = A_prev + i * n_prev;
-            memset(dp, 0, (size_t)n_prev * sizeof(REAL));
-            for (ptrdiff_t j = 0; j < n; j++) FM_T(axpy)(n_prev, D[i * n + j], W + j * n_prev, dp);
-#pragma omp simd
-            for (ptrdiff_t k = 0; k < n_prev; k++) dp[k] *= FM_T(sigmoid_slope)(s[k]);
-        }
+    if (m <= FM_FEW_ROWS) {
+        FM_T(backprop_rows)(m, n_prev, n, 0, n_prev, D, W, A_prev, D_prev);
         return FM_OK;
     }
     FM_T(epilogue) e = {.kind = FM_EPI_DSIGMOID, .S = A_prev, .lds = n_prev};
@@ -127,7 +138,7 @@ static int FM_T(backprop_error)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, cons
 
 /*
  * W -= lr (D^T A_prev / m + decay W) for a batch of at most FM_FEW_ROWS samples, sample i's
- * inputs at rows[i], with no packing.  A block of FM_UPDATE_ROWS rows of W by kv vectors
+ * inputs at rows[i], D's rows ldd apart, with no packing.  A block of FM_UPDATE_ROWS rows of W by kv vectors
  * of columns is a tile of gradients g_jk = sum_i d_ij a_ik / m summed in registers (each
  * broadcast d_ij serves kv vectors), then applied to W at once: W is read and written
  * once per step.
@@ -162,7 +173,7 @@ FM_T(update_tile)(const int kv, ptrdiff_t m, ptrdiff_t k, int rj, ptrdiff_t n_pr
 }
 
 static void FM_T(small_update)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const REAL *D,
-                               const REAL *const *rows, REAL *W, REAL *V,
+                               ptrdiff_t ldd, const REAL *const *rows, REAL *W, REAL *V,
                                REAL lr, REAL decay, REAL mu)
 {
     const ptrdiff_t lanes = FM_VEC_BYTES / (ptrdiff_t)sizeof(REAL);
@@ -171,7 +182,7 @@ static void FM_T(small_update)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, const
         const int rj = (int)(n - j0 < FM_UPDATE_ROWS ? n - j0 : FM_UPDATE_ROWS);
         REAL d[FM_FEW_ROWS][FM_UPDATE_ROWS] = {{0}}; /* d[i][c] = D_i,j0+c / m; 0 past n */
         for (ptrdiff_t i = 0; i < m; i++)
-            for (int c = 0; c < rj; c++) d[i][c] = D[i * n + j0 + c] * inv_m;
+            for (int c = 0; c < rj; c++) d[i][c] = D[i * ldd + j0 + c] * inv_m;
         REAL *Wj = W + j0 * n_prev, *Vj = V ? V + j0 * n_prev : NULL;
         ptrdiff_t k = 0;
         for (; k + FM_UPDATE_VECTORS * lanes <= n_prev; k += FM_UPDATE_VECTORS * lanes)
@@ -198,7 +209,7 @@ static int FM_T(update_weights)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, cons
                                 REAL *W, REAL *V, REAL lr, REAL decay, REAL mu, REAL *grad)
 {
     if (m <= FM_FEW_ROWS) {
-        FM_T(small_update)(m, n_prev, n, D, rows, W, V, lr, decay, mu);
+        FM_T(small_update)(m, n_prev, n, D, n, rows, W, V, lr, decay, mu);
         return FM_OK;
     }
     FM_T(epilogue) e = {.kind = FM_EPI_SGD, .scale = (REAL)1 / (REAL)m, .W = W, .V = V,

@@ -35,6 +35,8 @@
 #endif
 /* Below this much work per thread, a thread costs more to wake than it saves. */
 #define MIN_FLOPS_PER_THREAD 4e6
+/* The same for one small step split among threads, which waits at a few barriers. */
+#define SPLIT_MIN_FLOPS 2e4
 
 static struct {
     pthread_mutex_t run_lock; /* one parallel region at a time */
@@ -121,6 +123,17 @@ int fm_threads_for(double flops, ptrdiff_t units)
     return n;
 }
 
+/* Per thread and per step; the smallest that gained in the split-step sweep of
+   bench/split_threshold.py (fastmlp_testing.h lets the tests lower it). */
+double fm_split_min_flops = SPLIT_MIN_FLOPS;
+
+int fm_split_threads(double flops)
+{
+    int n = fm_get_num_threads();
+    double by_work = flops / fm_split_min_flops;
+    return by_work < n ? (by_work < 2 ? 1 : (int)by_work) : n;
+}
+
 void *fm_thread_scratch(int slot) { return pool.scratch[slot]; }
 
 /* The two things a thread waits for: a job after generation *seen, all slots done. */
@@ -141,6 +154,32 @@ static void wait_for(int (*ready)(const void *), const void *arg, pthread_cond_t
     pthread_mutex_lock(&pool.lock);
     while (!ready(arg)) pthread_cond_wait(cond, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
+}
+
+void fm_barrier_init(fm_barrier *b)
+{
+    atomic_init(&b->arrived, 0);
+    atomic_init(&b->round, 0);
+}
+
+/* The last to arrive starts the next round.  The others spin as wait_for does but never
+   sleep: a barrier is passed many times a millisecond, and a slot waits long only when
+   a partner has lost its core, which sched_yield offers back. */
+void fm_barrier_wait(fm_barrier *b, int n_slots)
+{
+    const unsigned round = atomic_load(&b->round);
+    if (atomic_fetch_add(&b->arrived, 1) == n_slots - 1) {
+        atomic_store(&b->arrived, 0);
+        atomic_store(&b->round, round + 1);
+        return;
+    }
+    for (;;) {
+        for (int i = 0; i < SPIN_PAUSES * SPIN_ROUNDS; i++) {
+            if (atomic_load(&b->round) != round) return;
+            CPU_RELAX();
+        }
+        sched_yield();
+    }
 }
 
 static void *worker_main(void *arg)

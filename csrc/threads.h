@@ -8,6 +8,7 @@
 #ifndef FASTMLP_THREADS_H
 #define FASTMLP_THREADS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Bytes of per-thread scratch (the GEMM packing buffers) each slot gets at least,
@@ -28,5 +29,22 @@ void *fm_thread_scratch(int slot);
 
 /* How many threads a job of `flops` work split into `units` pieces should use. */
 int fm_threads_for(double flops, ptrdiff_t units);
+
+/* How many threads a run of small steps should split each step's neurons among, when one
+   step is `flops` of work: each step then waits at a few barriers, which only work of at
+   least fm_split_min_flops per thread repays (measured: see threads.c). */
+int fm_split_threads(double flops);
+extern double fm_split_min_flops;
+
+/* A barrier for the n_slots slots of one parallel region (the count its task is given):
+   each slot's fm_barrier_wait returns once all have called it, and every write made
+   before it is visible after it. */
+typedef struct {
+    atomic_int arrived;
+    atomic_uint round;
+} fm_barrier;
+
+void fm_barrier_init(fm_barrier *b);
+void fm_barrier_wait(fm_barrier *b, int n_slots);
 
 #endif

@@ -14,7 +14,9 @@ typedef struct {
     REAL *x, *y;           /* a gathered mini-batch (when visiting in a given order; x only
                               for batches of more than FM_FEW_ROWS) */
     REAL *A[FM_MAX_LAYERS + 1], *D[FM_MAX_LAYERS + 1]; /* per layer 1..L: batch x sizes[l] */
-    REAL *A_next[FM_MAX_LAYERS + 1]; /* batch 1 only: the next sample's activations */
+    REAL *A_next[FM_MAX_LAYERS + 1]; /* batches of at most FM_FEW_ROWS: batch 1's next
+                                        sample's activations, or the other buffer of A_1
+                                        of the neuron-split steps (split.template.h) */
     REAL *db;              /* bias gradient of the widest layer */
     REAL *grad;            /* a weight gradient, only when batches exceed one K block */
     REAL *V1, *V1v, *G1;   /* inputs as compressed rows: the first layer input-major
@@ -38,7 +40,7 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
     for (ptrdiff_t l = 1; l <= L; l++) {
         FM_TAKE(lay->A[l], batch * sizes[l]);
         FM_TAKE(lay->D[l], batch * sizes[l]);
-        FM_TAKE(lay->A_next[l], batch == 1 ? sizes[l] : 0);
+        FM_TAKE(lay->A_next[l], batch <= FM_FEW_ROWS ? batch * sizes[l] : 0);
         widest = (size_t)sizes[l] > widest ? (size_t)sizes[l] : widest;
         size_t weights = (size_t)sizes[l] * (size_t)sizes[l - 1];
         largest = weights > largest ? weights : largest;
