@@ -78,6 +78,14 @@ fm_gemm_check_f64_fn fm_gemm_check_f64(const char *isa);
  */
 int fm_gemm_layout(const char *isa, int itemsize, ptrdiff_t out[5]);
 
+/*
+ * The least work per thread (float64 flops of one training step) for which small mini-
+ * batches split their neurons among threads (split.template.h): set it, and return the
+ * value it had.  0 splits every step; the tests use it to run the split path on small
+ * networks.  Not thread-safe: set it while nothing trains.
+ */
+double fm_set_split_min_flops(double flops);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,7 +51,8 @@ typedef struct {
                                  of different layers overlap) */
 } FM_T(share);
 
-/* Slot `slot` of n_slots's share [*lo, *hi) of n neurons, in whole 64-byte lines. */
+/* Slot `slot` of n_slots's share [*lo, *hi) of n neurons, in whole pairs of 64-byte lines
+   (the pairs that the L2 prefetchers fetch together: no line is fetched by two cores). */
 static void FM_T(share_of)(ptrdiff_t n, int slot, int n_slots, ptrdiff_t *lo, ptrdiff_t *hi)
 {
     const ptrdiff_t unit = 64 / (ptrdiff_t)sizeof(REAL), units = (n + unit - 1) / unit;
@@ -247,8 +248,9 @@ static void FM_T(split_task)(void *arg, int slot, int n_slots)
     if (slot == 0) job->r->first.s = t.first.s;
 }
 
-/* Threads worth splitting the steps of this run among: one step's multiply-adds, the
-   first layer's in proportion to the nonzero inputs, against fm_split_threads. */
+/* Threads worth splitting the steps of this run among: one step's multiply-adds (the
+   first layer's in proportion to its nonzero inputs), counted at float64's rate (float32
+   does twice as many per instruction), against fm_split_threads. */
 static int FM_T(split_threads)(const FM_T(run) *r)
 {
     if (r->ep->batch > FM_FEW_ROWS) return 1;
@@ -259,7 +261,7 @@ static int FM_T(split_threads)(const FM_T(run) *r)
             weights *= (double)r->csr->nnz / ((double)r->ep->n * (double)r->sizes[0]);
         flops += 6 * weights * (double)r->ep->batch; /* forward, error back, update */
     }
-    return fm_split_threads(flops);
+    return fm_split_threads(flops * (double)sizeof(REAL) / 8);
 }
 
 /* The run's steps on `threads` threads (fewer when the pool has fewer). */

@@ -60,3 +60,10 @@ int fm_gemm_layout(const char *isa, int itemsize, ptrdiff_t out[5])
     (itemsize == 4 ? f32 : f64)[i](out);
     return 0;
 }
+
+double fm_set_split_min_flops(double flops)
+{
+    const double before = fm_split_min_flops;
+    fm_split_min_flops = flops;
+    return before;
+}

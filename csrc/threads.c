@@ -35,8 +35,9 @@
 #endif
 /* Below this much work per thread, a thread costs more to wake than it saves. */
 #define MIN_FLOPS_PER_THREAD 4e6
-/* The same for one small step split among threads, which waits at a few barriers. */
-#define SPLIT_MIN_FLOPS 2e4
+/* The same for one small step split among threads, which waits at a few barriers (float64
+   flops; measured by bench/split_threshold.py, see fm_split_min_flops). */
+#define SPLIT_MIN_FLOPS 1e5
 
 static struct {
     pthread_mutex_t run_lock; /* one parallel region at a time */
@@ -123,8 +124,9 @@ int fm_threads_for(double flops, ptrdiff_t units)
     return n;
 }
 
-/* Per thread and per step; the smallest that gained in the split-step sweep of
-   bench/split_threshold.py (fastmlp_testing.h lets the tests lower it). */
+/* Per thread and per step.  In bench/split_threshold.py's sweep on 2 cores, steps of
+   2e5 flops or more ran 1.03x to 1.7x faster on 2 threads than on 1, and steps below
+   1.5e5 ran slower (fm_set_split_min_flops of fastmlp_testing.h lets tests lower it). */
 double fm_split_min_flops = SPLIT_MIN_FLOPS;
 
 int fm_split_threads(double flops)

@@ -28,10 +28,14 @@ typedef struct {
 static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch, int compressed,
                             int momentum, REAL *work, FM_T(layout) *lay)
 {
+    /* blocks start on 64-byte lines from the first line boundary in work (work is
+       aligned to its elements): no two threads' shares of a row share a line */
+    const size_t slack = 64 / sizeof(REAL) - 1;
+    REAL *base = work ? (REAL *)(((uintptr_t)work + 63) & ~(uintptr_t)63) : NULL;
     size_t used = 0, widest = 0, largest = 0;
 #define FM_TAKE(ptr, count)                                   \
     do {                                                      \
-        if (work) (ptr) = work + used;                        \
+        if (work) (ptr) = base + used;                        \
         used += FM_T(round_up)((size_t)(count));              \
     } while (0)
     /* few rows, and compressed rows, are read in place */
@@ -52,7 +56,7 @@ static size_t FM_T(lay_out)(ptrdiff_t L, const ptrdiff_t *sizes, ptrdiff_t batch
     FM_TAKE(lay->V1v, momentum ? input_major : 0);
     FM_TAKE(lay->G1, momentum ? input_major : 0);
 #undef FM_TAKE
-    return used;
+    return used + slack;
 }
 
 /* Rows per block of fm_network_forward: a block of this many rows goes through every

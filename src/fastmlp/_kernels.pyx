@@ -118,6 +118,9 @@ cdef extern from "fastmlp.h" nogil:
     int fm_cost_f64(Py_ssize_t m, Py_ssize_t n, int cost, const double *A, Py_ssize_t lda,
                     const double *Y, Py_ssize_t ldy, double *out)
 
+cdef extern from "fastmlp_testing.h" nogil:
+    double fm_set_split_min_flops(double flops)
+
 cdef extern from "internal.h":
     enum: FM_FEW_ROWS
 
@@ -706,6 +709,14 @@ def set_num_threads(n):
     """The process-wide default thread count."""
     if not isinstance(n, int) or not 1 <= n <= 64 or fm_set_num_threads(n) != 0:
         raise ValueError(f"the thread count must be between 1 and 64, got {n}")
+
+
+def _set_split_min_flops(flops):
+    """For the tests: the least work per thread (float64 flops of one step) for which
+    small mini-batches split their neurons among threads; returns the value it had."""
+    if not isinstance(flops, (int, float)) or not 0 <= flops < float("inf"):
+        raise ValueError(f"the flops per thread must be a finite number >= 0, got {flops!r}")
+    return fm_set_split_min_flops(float(flops))
 
 
 def get_local_num_threads():

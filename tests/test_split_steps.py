@@ -1,0 +1,115 @@
+"""Small mini-batches and online learning with each layer's neurons split among threads
+(csrc/split.template.h): every value is computed by one thread with the one-thread
+arithmetic, so any thread count gives the same bits, and the reference's results."""
+import numpy as np
+import pytest
+
+import fastmlp
+from fastmlp import _kernels
+
+from helpers import TRAINED_TOLERANCE, one_hot, reference_fit, snapshot
+
+scipy_sparse = pytest.importorskip("scipy.sparse")
+
+# shapes whose layers split unevenly, leave a thread no share of a narrow layer, or have
+# a single layer
+SIZES = [[40, 33, 17, 5], [40, 70, 3], [40, 9]]
+OPTIONS = [dict(), dict(momentum=0.9), dict(l2=3.0), dict(l2=3.0, momentum=0.5)]
+
+
+@pytest.fixture
+def split_every_step():
+    """Split every step, however small, while the test runs."""
+    before = _kernels._set_split_min_flops(0)
+    yield
+    _kernels._set_split_min_flops(before)
+
+
+def data(inputs, n_in, n_out, dtype, m=60, seed=0):
+    """m samples, dense or as SciPy CSR with about 80 % zeros, and their labels."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, n_in)).astype(dtype)
+    X[rng.random(X.shape) < 0.8] = 0
+    y = rng.integers(0, n_out, m)
+    return (scipy_sparse.csr_matrix(X) if inputs == "compressed" else X), y
+
+
+def trained(sizes, dtype, threads, X, y, output="sigmoid", cost="quadratic", **fit):
+    net = fastmlp.Network(sizes, dtype=dtype, seed=3, output=output, cost=cost)
+    with fastmlp.threads(threads):
+        net.fit(X, y, epochs=2, lr=0.7, **fit)
+    return net
+
+
+@pytest.mark.usefixtures("split_every_step")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("inputs", ["dense", "compressed"])
+@pytest.mark.parametrize("batch_size", [1, 4, 16])
+@pytest.mark.parametrize("sizes", SIZES, ids=str)
+@pytest.mark.parametrize("options", OPTIONS, ids=str)
+def test_any_thread_count_gives_the_same_bits(dtype, inputs, batch_size, sizes, options):
+    X, y = data(inputs, sizes[0], sizes[-1], dtype)
+    nets = [trained(sizes, dtype, t, X, y, batch_size=batch_size, **options) for t in (1, 2, 3)]
+    for net in nets[1:]:
+        for got, want in zip(snapshot(net), snapshot(nets[0])):
+            np.testing.assert_array_equal(got, want)
+        assert net.history.train_cost == nets[0].history.train_cost
+
+
+@pytest.mark.usefixtures("split_every_step")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("inputs", ["dense", "compressed"])
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_softmax_output_is_taken_whole(dtype, inputs, batch_size):
+    """A softmax needs the whole row: the threads' shares of the sums meet first."""
+    X, y = data(inputs, 40, 21, dtype)
+    nets = [trained([40, 30, 21], dtype, t, X, y, output="softmax", cost="log_likelihood",
+                    batch_size=batch_size) for t in (1, 2)]
+    for got, want in zip(snapshot(nets[1]), snapshot(nets[0])):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.usefixtures("split_every_step")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_size", [1, 6])
+@pytest.mark.parametrize("options", [dict(), dict(l2=2.0, momentum=0.5)], ids=str)
+def test_split_steps_match_the_reference(dtype, batch_size, options):
+    X, y = data("dense", 12, 4, dtype, m=30)
+    net = fastmlp.Network([12, 20, 4], dtype=dtype, seed=3)
+    start = fastmlp.Network([12, 20, 4], dtype=dtype, seed=3)
+    weights, biases, costs, _ = reference_fit(start, X, one_hot(y, 4), epochs=2,
+                                              batch_size=batch_size, lr=0.7, **options)
+    with fastmlp.threads(2):
+        net.fit(X, y, epochs=2, batch_size=batch_size, lr=0.7, **options)
+    tol = TRAINED_TOLERANCE[np.dtype(dtype)]
+    for layer, w, b in zip(net.layers, weights, biases):
+        np.testing.assert_allclose(layer.weights, w, **tol)
+        np.testing.assert_allclose(layer.biases, b, **tol)
+    np.testing.assert_allclose(net.history.train_cost, costs, **tol)
+
+
+@pytest.mark.usefixtures("split_every_step")
+@pytest.mark.parametrize("batch_size", [1, 8])
+def test_a_diverging_step_stops_every_thread_at_the_same_place(batch_size):
+    """An identity output trained far too fast: the cost overflows in some mini-batch."""
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 40))
+    Y = 3 * X[:, :20]
+    messages = []
+    for threads in (1, 2):
+        net = fastmlp.Network([40, 30, 20], output="identity", seed=3)
+        before = snapshot(net)
+        with fastmlp.threads(threads), pytest.raises(fastmlp.DivergenceError) as caught:
+            net.fit(X, Y, epochs=3, batch_size=batch_size, lr=1e200)
+        messages.append(str(caught.value))
+        for got, want in zip(snapshot(net), before):
+            np.testing.assert_array_equal(got, want)
+    assert messages[0] == messages[1]
+
+
+def test_the_split_threshold_is_checked():
+    for bad in (-1, float("nan"), float("inf"), "1"):
+        with pytest.raises(ValueError, match="finite number >= 0"):
+            _kernels._set_split_min_flops(bad)
+    before = _kernels._set_split_min_flops(5.0)
+    assert _kernels._set_split_min_flops(before) == 5.0
