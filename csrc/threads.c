@@ -37,7 +37,12 @@
 #define MIN_FLOPS_PER_THREAD 4e6
 /* The same for one small step split among threads, which waits at a few barriers (float64
    flops; measured by bench/split_threshold.py, see fm_split_min_flops). */
-#define SPLIT_MIN_FLOPS 1e5
+#define SPLIT_MIN_FLOPS 1.5e4
+/* A first layer on compressed rows splits each nonzero's row of weights, not the
+   nonzeros: every thread walks every nonzero, for a short share of its row.  In the sweep
+   such steps gained from 1.43e5 float64 flops per thread up (1.17x to 1.44x, with one
+   float32 shape at 2.4e5 still at 0.85x) and lost below 7.2e4. */
+#define COMPRESSED_FACTOR 8
 
 static struct {
     pthread_mutex_t run_lock; /* one parallel region at a time */
@@ -124,15 +129,16 @@ int fm_threads_for(double flops, ptrdiff_t units)
     return n;
 }
 
-/* Per thread and per step.  In bench/split_threshold.py's sweep on 2 cores, steps of
-   2e5 flops or more ran 1.03x to 1.7x faster on 2 threads than on 1, and steps below
-   1.5e5 ran slower (fm_set_split_min_flops of fastmlp_testing.h lets tests lower it). */
+/* Per thread and per step (float64 flops).  In bench/split_threshold.py's sweep (2 cores,
+   AMD Zen 5), dense steps of 1.85e4 or more per thread ran 1.23x to 2.2x faster on 2 threads
+   than on 1, and steps of 1.42e4 or less ran slower.  fm_set_split_min_flops of
+   fastmlp_testing.h lets the tests lower it. */
 double fm_split_min_flops = SPLIT_MIN_FLOPS;
 
-int fm_split_threads(double flops)
+int fm_split_threads(double flops, int compressed)
 {
     int n = fm_get_num_threads();
-    double by_work = flops / fm_split_min_flops;
+    double by_work = flops / (fm_split_min_flops * (compressed ? COMPRESSED_FACTOR : 1));
     return by_work < n ? (by_work < 2 ? 1 : (int)by_work) : n;
 }
 

@@ -31,9 +31,10 @@ void *fm_thread_scratch(int slot);
 int fm_threads_for(double flops, ptrdiff_t units);
 
 /* How many threads a run of small steps should split each step's neurons among, when one
-   step is `flops` of work: each step then waits at a few barriers, which only work of at
-   least fm_split_min_flops per thread repays (measured: see threads.c). */
-int fm_split_threads(double flops);
+   step is `flops` of work (float64 flops; `compressed`: the first layer reads compressed
+   rows): each step then waits at a few barriers, which only enough work per thread
+   repays (measured: see threads.c). */
+int fm_split_threads(double flops, int compressed);
 extern double fm_split_min_flops;
 
 /* A barrier for the n_slots slots of one parallel region (the count its task is given):
