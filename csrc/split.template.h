@@ -22,6 +22,11 @@
  * two buffers.  A softmax output needs its whole row: the threads leave their shares'
  * sums, and after a barrier thread 0 takes the softmax and the output error.
  *
+ * When another process keeps taking the cores, a barrier waits for a descheduled thread
+ * for a whole time slice: after FM_ALONE_AFTER such waits, thread 0 takes every share for
+ * the rest of the run, and the next runs start on one thread (fm_split_contended).  The
+ * shares never change the arithmetic, so neither does this.
+ *
  * Online learning keeps the fused order of online.template.h (each layer's update with
  * the next sample's pass through it, first layer first), with a barrier after each layer
  * but the last, so that its arithmetic, too, is the one-thread path's.
@@ -30,11 +35,18 @@
 #error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
+/* Barrier waits past their spin after which thread 0 goes on alone (see share_step_done). */
+#ifndef FM_ALONE_AFTER
+#define FM_ALONE_AFTER 2
+#endif
+
 typedef struct {
     FM_T(run) *r;
     fm_epoch_result *result; /* thread 0 adds to it */
     fm_barrier barrier;
     int failed;              /* thread 0's verdict on a step's cost, read after a barrier */
+    atomic_int long_waits;   /* barrier waits that outlasted their spin */
+    int alone;               /* thread 0's decision to go on alone, read after a barrier */
 } FM_T(split_job);
 
 /* What one thread knows: its slot, its shares, its copy of the input-major first layer
@@ -75,21 +87,45 @@ static size_t FM_T(split_targets)(const FM_T(run) *r)
     return FM_T(round_up)((size_t)FM_FEW_ROWS * (size_t)r->sizes[r->L]);
 }
 
-static void FM_T(share_start)(FM_T(share) *t, FM_T(split_job) *job, int slot, int n_slots)
+/* Shares of every layer for slot `slot` of n_slots. */
+static void FM_T(share_layers)(FM_T(share) *t, int slot, int n_slots)
 {
-    const FM_T(run) *r = job->r;
-    t->job = job, t->r = r, t->slot = slot, t->n_slots = n_slots;
+    const FM_T(run) *r = t->r;
+    t->slot = slot, t->n_slots = n_slots;
     for (ptrdiff_t l = 1; l <= r->L; l++) FM_T(share_of)(r->sizes[l], slot, n_slots, &t->lo[l], &t->hi[l]);
     const int softmax = r->output == FM_SOFTMAX;
     t->out_lo = softmax ? 0 : t->lo[r->L];
     t->out_hi = softmax ? (slot == 0 ? r->sizes[r->L] : 0) : t->hi[r->L];
-    t->out_act = softmax ? FM_IDENTITY : r->output;
+}
+
+static void FM_T(share_start)(FM_T(share) *t, FM_T(split_job) *job, int slot, int n_slots)
+{
+    const FM_T(run) *r = job->r;
+    t->job = job, t->r = r;
+    FM_T(share_layers)(t, slot, n_slots);
+    t->out_act = r->output == FM_SOFTMAX ? FM_IDENTITY : r->output;
     t->first = r->first;
     t->targets = fm_thread_scratch(slot);
     t->db = t->targets + FM_T(split_targets)(r);
 }
 
-static inline void FM_T(share_wait)(FM_T(share) *t) { fm_barrier_wait(&t->job->barrier, t->n_slots); }
+static inline void FM_T(share_wait)(FM_T(share) *t)
+{
+    if (fm_barrier_wait(&t->job->barrier, t->n_slots)) atomic_fetch_add(&t->job->long_waits, 1);
+}
+
+/* At the end of a step: when thread 0 has decided to go on alone (another process keeps
+   taking the cores, and every barrier then waits for a descheduled thread), the others
+   leave after a last barrier and thread 0 takes every share.  Returns 0 for a thread that
+   leaves. */
+static int FM_T(share_step_done)(FM_T(share) *t)
+{
+    if (!t->job->alone || t->n_slots == 1) return 1;
+    FM_T(share_wait)(t);
+    if (t->slot != 0) return 0;
+    FM_T(share_layers)(t, 0, 1);
+    return 1;
+}
 
 /* The share of layer l's forward pass for m samples: the first layer's from the
    compressed rows of the visiting order from `start`, or from the rows at in[]. */
@@ -132,6 +168,8 @@ static int FM_T(share_errors)(FM_T(share) *t, ptrdiff_t m, ptrdiff_t start, ptrd
         t->job->result->failed_batch = batch_no;
         t->job->failed = 1;
     }
+    if (t->slot == 0 && t->n_slots > 1 && atomic_load(&t->job->long_waits) >= FM_ALONE_AFTER)
+        t->job->alone = 1;
     for (ptrdiff_t l = L; l > 1; l--) {
         FM_T(backprop_rows)(m, sizes[l - 1], sizes[l], t->lo[l - 1], t->hi[l - 1], D[l],
                             r->p.W[l - 1], A[l - 1], D[l - 1]);
@@ -187,6 +225,7 @@ static void FM_T(split_batches)(FM_T(share) *t)
                                r->p.vb[l - 1] ? r->p.vb[l - 1] + j0 : NULL);
             }
         }
+        if (!FM_T(share_step_done)(t)) return;
     }
 }
 
@@ -235,6 +274,7 @@ static void FM_T(split_online)(FM_T(share) *t)
         }
         if (has_next) FM_T(share_finish_output)(t, 1, A[L]);
         x = x_next;
+        if (!FM_T(share_step_done)(t)) return;
     }
 }
 
@@ -267,11 +307,14 @@ static int FM_T(split_threads)(const FM_T(run) *r)
 /* The run's steps on `threads` threads (fewer when the pool has fewer). */
 static int FM_T(train_split)(FM_T(run) *r, int threads, fm_epoch_result *result)
 {
-    FM_T(split_job) job = {.r = r, .result = result, .failed = 0};
+    FM_T(split_job) job = {.r = r, .result = result, .failed = 0, .alone = 0};
     fm_barrier_init(&job.barrier);
+    atomic_init(&job.long_waits, 0);
     size_t widest = 0;
     for (ptrdiff_t l = 1; l <= r->L; l++)
         widest = (size_t)r->sizes[l] > widest ? (size_t)r->sizes[l] : widest;
     const size_t scratch = (FM_T(split_targets)(r) + widest) * sizeof(REAL);
-    return fm_parallel_run(threads, scratch, FM_T(split_task), &job);
+    const int status = fm_parallel_run(threads, scratch, FM_T(split_task), &job);
+    if (job.alone) fm_split_contended();
+    return status;
 }

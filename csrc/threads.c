@@ -43,6 +43,9 @@
    such steps gained from 1.43e5 float64 flops per thread up (1.17x to 1.44x, with one
    float32 shape at 2.4e5 still at 0.85x) and lost below 7.2e4. */
 #define COMPRESSED_FACTOR 8
+/* After a run of split steps found a partner thread descheduled (another process wants
+   the cores), this many runs go on one thread before splitting is tried again. */
+#define SPLIT_BACKOFF_RUNS 16
 
 static struct {
     pthread_mutex_t run_lock; /* one parallel region at a time */
@@ -135,12 +138,21 @@ int fm_threads_for(double flops, ptrdiff_t units)
    fastmlp_testing.h lets the tests lower it. */
 double fm_split_min_flops = SPLIT_MIN_FLOPS;
 
+/* Runs still to start on one thread after a run found its threads descheduled. */
+static atomic_int runs_on_one_thread;
+
 int fm_split_threads(double flops, int compressed)
 {
     int n = fm_get_num_threads();
     double by_work = flops / (fm_split_min_flops * (compressed ? COMPRESSED_FACTOR : 1));
+    if (n > 1 && by_work >= 2 && atomic_load(&runs_on_one_thread) > 0) {
+        atomic_fetch_sub(&runs_on_one_thread, 1);
+        return 1;
+    }
     return by_work < n ? (by_work < 2 ? 1 : (int)by_work) : n;
 }
+
+void fm_split_contended(void) { atomic_store(&runs_on_one_thread, SPLIT_BACKOFF_RUNS); }
 
 void *fm_thread_scratch(int slot) { return pool.scratch[slot]; }
 
@@ -172,18 +184,19 @@ void fm_barrier_init(fm_barrier *b)
 
 /* The last to arrive starts the next round.  The others spin as wait_for does but never
    sleep: a barrier is passed many times a millisecond, and a slot waits long only when
-   a partner has lost its core, which sched_yield offers back. */
-void fm_barrier_wait(fm_barrier *b, int n_slots)
+   a partner has lost its core, which sched_yield offers back.  Returns 1 when the wait
+   outlasted the spin (the partner was most likely descheduled), else 0. */
+int fm_barrier_wait(fm_barrier *b, int n_slots)
 {
     const unsigned round = atomic_load(&b->round);
     if (atomic_fetch_add(&b->arrived, 1) == n_slots - 1) {
         atomic_store(&b->arrived, 0);
         atomic_store(&b->round, round + 1);
-        return;
+        return 0;
     }
-    for (;;) {
+    for (int yielded = 0;; yielded = 1) {
         for (int i = 0; i < SPIN_PAUSES * SPIN_ROUNDS; i++) {
-            if (atomic_load(&b->round) != round) return;
+            if (atomic_load(&b->round) != round) return yielded;
             CPU_RELAX();
         }
         sched_yield();

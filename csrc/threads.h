@@ -35,17 +35,21 @@ int fm_threads_for(double flops, ptrdiff_t units);
    rows): each step then waits at a few barriers, which only enough work per thread
    repays (measured: see threads.c). */
 int fm_split_threads(double flops, int compressed);
+/* Tell fm_split_threads that a run's threads were descheduled: the next runs take one
+   thread, which a competing process cannot stall. */
+void fm_split_contended(void);
 extern double fm_split_min_flops;
 
 /* A barrier for the n_slots slots of one parallel region (the count its task is given):
    each slot's fm_barrier_wait returns once all have called it, and every write made
-   before it is visible after it. */
+   before it is visible after it.  It returns 1 when it waited past its spin (a partner
+   had most likely lost its core), else 0. */
 typedef struct {
     atomic_int arrived;
     atomic_uint round;
 } fm_barrier;
 
 void fm_barrier_init(fm_barrier *b);
-void fm_barrier_wait(fm_barrier *b, int n_slots);
+int fm_barrier_wait(fm_barrier *b, int n_slots);
 
 #endif

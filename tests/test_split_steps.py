@@ -1,6 +1,10 @@
 """Small mini-batches and online learning with each layer's neurons split among threads
 (csrc/split.template.h): every value is computed by one thread with the one-thread
 arithmetic, so any thread count gives the same bits, and the reference's results."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -113,3 +117,29 @@ def test_the_split_threshold_is_checked():
             _kernels._set_split_min_flops(bad)
     before = _kernels._set_split_min_flops(5.0)
     assert _kernels._set_split_min_flops(before) == 5.0
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
+def test_threads_that_share_one_cpu_go_on_alone_with_the_same_bits():
+    """Two threads pinned to one CPU: every barrier waits for a descheduled thread, thread 0
+    goes on alone after a few, and the results keep their bits (a subprocess, so that the
+    pool starts its threads under the pinning)."""
+    code = """
+import os, numpy as np, fastmlp
+from fastmlp import _kernels
+os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+_kernels._set_split_min_flops(0)
+rng = np.random.default_rng(0)
+X, y = rng.random((400, 60)), rng.integers(0, 5, 400)
+nets = []
+for threads in (1, 2, 2):
+    net = fastmlp.Network([60, 40, 5], seed=1)
+    net.fit(X, y, epochs=2, batch_size=4, lr=0.5, threads=threads)
+    nets.append(np.concatenate([p.ravel() for p in net.parameters()]))
+assert all(np.array_equal(n, nets[0]) for n in nets[1:])
+print("same bits")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "same bits"
