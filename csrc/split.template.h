@@ -35,9 +35,10 @@
 #error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
-/* Barrier waits past their spin after which thread 0 goes on alone (see share_step_done). */
+/* Long barrier waits (a partner descheduled; fm_barrier_wait) after which thread 0 goes
+   on alone (see share_step_done). */
 #ifndef FM_ALONE_AFTER
-#define FM_ALONE_AFTER 2
+#define FM_ALONE_AFTER 1
 #endif
 
 typedef struct {
@@ -45,7 +46,7 @@ typedef struct {
     fm_epoch_result *result; /* thread 0 adds to it */
     fm_barrier barrier;
     int failed;              /* thread 0's verdict on a step's cost, read after a barrier */
-    atomic_int long_waits;   /* barrier waits that outlasted their spin */
+    atomic_int long_waits;   /* barrier waits that found a partner descheduled */
     int alone;               /* thread 0's decision to go on alone, read after a barrier */
 } FM_T(split_job);
 
@@ -168,7 +169,9 @@ static int FM_T(share_errors)(FM_T(share) *t, ptrdiff_t m, ptrdiff_t start, ptrd
         t->job->result->failed_batch = batch_no;
         t->job->failed = 1;
     }
-    if (t->slot == 0 && t->n_slots > 1 && atomic_load(&t->job->long_waits) >= FM_ALONE_AFTER)
+    /* the run's first barrier also waits for the other threads to wake up: not counted */
+    if (t->slot == 0 && start == r->start) atomic_store(&t->job->long_waits, 0);
+    else if (t->slot == 0 && t->n_slots > 1 && atomic_load(&t->job->long_waits) >= FM_ALONE_AFTER)
         t->job->alone = 1;
     for (ptrdiff_t l = L; l > 1; l--) {
         FM_T(backprop_rows)(m, sizes[l - 1], sizes[l], t->lo[l - 1], t->hi[l - 1], D[l],

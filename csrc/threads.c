@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fastmlp.h"
@@ -46,6 +47,9 @@
 /* After a run of split steps found a partner thread descheduled (another process wants
    the cores), this many runs go on one thread before splitting is tried again. */
 #define SPLIT_BACKOFF_RUNS 16
+/* A barrier wait this long means a descheduled partner: a time slice of the scheduler is
+   milliseconds, while timer interrupts and uneven shares cost microseconds. */
+#define LONG_WAIT_SECONDS 2e-4
 
 static struct {
     pthread_mutex_t run_lock; /* one parallel region at a time */
@@ -185,7 +189,14 @@ void fm_barrier_init(fm_barrier *b)
 /* The last to arrive starts the next round.  The others spin as wait_for does but never
    sleep: a barrier is passed many times a millisecond, and a slot waits long only when
    a partner has lost its core, which sched_yield offers back.  Returns 1 when the wait
-   outlasted the spin (the partner was most likely descheduled), else 0. */
+   took longer than LONG_WAIT_SECONDS (a partner was descheduled), else 0. */
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
 int fm_barrier_wait(fm_barrier *b, int n_slots)
 {
     const unsigned round = atomic_load(&b->round);
@@ -194,11 +205,14 @@ int fm_barrier_wait(fm_barrier *b, int n_slots)
         atomic_store(&b->round, round + 1);
         return 0;
     }
-    for (int yielded = 0;; yielded = 1) {
+    double yielding_since = 0;
+    for (;;) {
         for (int i = 0; i < SPIN_PAUSES * SPIN_ROUNDS; i++) {
-            if (atomic_load(&b->round) != round) return yielded;
+            if (atomic_load(&b->round) != round)
+                return yielding_since > 0 && seconds_now() - yielding_since > LONG_WAIT_SECONDS;
             CPU_RELAX();
         }
+        if (yielding_since == 0) yielding_since = seconds_now();
         sched_yield();
     }
 }

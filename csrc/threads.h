@@ -42,8 +42,8 @@ extern double fm_split_min_flops;
 
 /* A barrier for the n_slots slots of one parallel region (the count its task is given):
    each slot's fm_barrier_wait returns once all have called it, and every write made
-   before it is visible after it.  It returns 1 when it waited past its spin (a partner
-   had most likely lost its core), else 0. */
+   before it is visible after it.  It returns 1 when it waited so long that a partner
+   must have lost its core (see threads.c), else 0. */
 typedef struct {
     atomic_int arrived;
     atomic_uint round;
