@@ -436,9 +436,8 @@ typedef struct {
 static void FM_T(gemm_task)(void *arg, int slot, int n_slots)
 {
     const FM_T(gemm_job) *job = arg;
-    ptrdiff_t extent = job->split_n ? job->N : job->M, unit = job->split_n ? NR : MR;
-    ptrdiff_t units = (extent + unit - 1) / unit;
-    ptrdiff_t lo = units * slot / n_slots * unit, hi = FM_MIN(extent, units * (slot + 1) / n_slots * unit);
+    ptrdiff_t lo, hi;
+    fm_share(job->split_n ? job->N : job->M, job->split_n ? NR : MR, slot, n_slots, &lo, &hi);
     if (lo >= hi) return;
     ptrdiff_t i0 = job->split_n ? 0 : lo, j0 = job->split_n ? lo : 0;
     FM_T(mat) A = {job->A.p + i0 * job->A.rs, job->A.rs, job->A.cs};

@@ -64,17 +64,6 @@ typedef struct {
                                  of different layers overlap) */
 } FM_T(share);
 
-/* Slot `slot` of n_slots's share [*lo, *hi) of n neurons, in whole pairs of 64-byte lines
-   (the pairs that the L2 prefetchers fetch together: no line is fetched by two cores). */
-static void FM_T(share_of)(ptrdiff_t n, int slot, int n_slots, ptrdiff_t *lo, ptrdiff_t *hi)
-{
-    const ptrdiff_t unit = 64 / (ptrdiff_t)sizeof(REAL), units = (n + unit - 1) / unit;
-    *lo = units * slot / n_slots * unit;
-    *hi = units * (slot + 1) / n_slots * unit;
-    *lo = *lo < n ? *lo : n;
-    *hi = *hi < n ? *hi : n;
-}
-
 /* The columns of the input-major first layer behind neurons [lo, hi): the last share
    takes the padding too, so that its vectors stay whole. */
 static inline ptrdiff_t FM_T(end_in)(const FM_T(input_major) *im, ptrdiff_t lo, ptrdiff_t hi)
@@ -93,7 +82,9 @@ static void FM_T(share_layers)(FM_T(share) *t, int slot, int n_slots)
 {
     const FM_T(run) *r = t->r;
     t->slot = slot, t->n_slots = n_slots;
-    for (ptrdiff_t l = 1; l <= r->L; l++) FM_T(share_of)(r->sizes[l], slot, n_slots, &t->lo[l], &t->hi[l]);
+    /* shares in whole 64-byte lines: no line is written by two threads */
+    for (ptrdiff_t l = 1; l <= r->L; l++)
+        fm_share(r->sizes[l], 64 / (ptrdiff_t)sizeof(REAL), slot, n_slots, &t->lo[l], &t->hi[l]);
     const int softmax = r->output == FM_SOFTMAX;
     t->out_lo = softmax ? 0 : t->lo[r->L];
     t->out_hi = softmax ? (slot == 0 ? r->sizes[r->L] : 0) : t->hi[r->L];

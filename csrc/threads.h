@@ -27,6 +27,18 @@ int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *arg, int slot,
 /* The scratch of a slot, valid inside fm_parallel_run. */
 void *fm_thread_scratch(int slot);
 
+/* Slot `slot` of n_slots's share [*lo, *hi) of `extent` items, in whole units of `unit`
+   items (the last share ends at extent; a share may be empty). */
+static inline void fm_share(ptrdiff_t extent, ptrdiff_t unit, int slot, int n_slots,
+                            ptrdiff_t *lo, ptrdiff_t *hi)
+{
+    const ptrdiff_t units = (extent + unit - 1) / unit;
+    *lo = units * slot / n_slots * unit;
+    *hi = units * (slot + 1) / n_slots * unit;
+    *lo = *lo < extent ? *lo : extent;
+    *hi = *hi < extent ? *hi : extent;
+}
+
 /* How many threads a job of `flops` work split into `units` pieces should use. */
 int fm_threads_for(double flops, ptrdiff_t units);
 

@@ -112,7 +112,7 @@ def test_a_diverging_step_stops_every_thread_at_the_same_place(batch_size):
 
 
 def test_the_split_threshold_is_checked():
-    for bad in (-1, float("nan"), float("inf"), "1"):
+    for bad in (-1, float("nan"), float("inf"), "1", True):
         with pytest.raises(ValueError, match="finite number >= 0"):
             _kernels._set_split_min_flops(bad)
     before = _kernels._set_split_min_flops(5.0)

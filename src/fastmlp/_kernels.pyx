@@ -714,7 +714,8 @@ def set_num_threads(n):
 def _set_split_min_flops(flops):
     """For the tests: the least work per thread (float64 flops of one step) for which
     small mini-batches split their neurons among threads; returns the value it had."""
-    if not isinstance(flops, (int, float)) or not 0 <= flops < float("inf"):
+    if (not isinstance(flops, (int, float)) or isinstance(flops, bool)
+            or not 0 <= flops < float("inf")):
         raise ValueError(f"the flops per thread must be a finite number >= 0, got {flops!r}")
     return fm_set_split_min_flops(float(flops))
 
