@@ -295,7 +295,7 @@ static int FM_T(split_threads)(const FM_T(run) *r)
             weights *= (double)r->csr->nnz / ((double)r->ep->n * (double)r->sizes[0]);
         flops += 6 * weights * (double)r->ep->batch; /* forward, error back, update */
     }
-    return fm_split_threads(flops * (double)sizeof(REAL) / 8, r->csr != NULL);
+    return fm_split_threads(flops * (double)sizeof(REAL) / 8, r->csr != NULL, r->ep->batch == 1);
 }
 
 /* The run's steps on `threads` threads (fewer when the pool has fewer). */

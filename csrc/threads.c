@@ -47,6 +47,12 @@
 /* After a run of split steps found a partner thread descheduled (another process wants
    the cores), this many runs go on one thread before splitting is tried again. */
 #define SPLIT_BACKOFF_RUNS 16
+/* Mini-batches of more than one sample: the sweep's warmed-up epochs gained (W1 dense
+   1.54x float64, 1.27x float32), but the bench's one-epoch rows, A/B against one thread,
+   lost (W1 dense float32 2.08x the time, W1 beside a CPU-bound process 1.8x-2.1x), while
+   online learning gained there too (W2 dense float32 0.65x the time).  Until that is
+   understood, mini-batches split only from 100x the work. */
+#define MINI_BATCH_FACTOR 100
 /* A barrier wait this long means a descheduled partner: a time slice of the scheduler is
    milliseconds, while timer interrupts and uneven shares cost microseconds. */
 #define LONG_WAIT_SECONDS 2e-4
@@ -145,10 +151,11 @@ double fm_split_min_flops = SPLIT_MIN_FLOPS;
 /* Runs still to start on one thread after a run found its threads descheduled. */
 static atomic_int runs_on_one_thread;
 
-int fm_split_threads(double flops, int compressed)
+int fm_split_threads(double flops, int compressed, int online)
 {
     int n = fm_get_num_threads();
-    double by_work = flops / (fm_split_min_flops * (compressed ? COMPRESSED_FACTOR : 1));
+    double by_work = flops / (fm_split_min_flops * (compressed ? COMPRESSED_FACTOR : 1)
+                              * (online ? 1 : MINI_BATCH_FACTOR));
     if (n > 1 && by_work >= 2 && atomic_load(&runs_on_one_thread) > 0) {
         atomic_fetch_sub(&runs_on_one_thread, 1);
         return 1;

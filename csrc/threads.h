@@ -44,9 +44,9 @@ int fm_threads_for(double flops, ptrdiff_t units);
 
 /* How many threads a run of small steps should split each step's neurons among, when one
    step is `flops` of work (float64 flops; `compressed`: the first layer reads compressed
-   rows): each step then waits at a few barriers, which only enough work per thread
+   rows; `online`: one sample per step): each step then waits at a few barriers, which only enough work per thread
    repays (measured: see threads.c). */
-int fm_split_threads(double flops, int compressed);
+int fm_split_threads(double flops, int compressed, int online);
 /* Tell fm_split_threads that a run's threads were descheduled: the next runs take one
    thread, which a competing process cannot stall. */
 void fm_split_contended(void);
