@@ -3,6 +3,7 @@ numbers are meaningless: the values checked are the relations between them), and
 pieces it measures with: the L2 floor, the competing process, the bare product's entry."""
 import json
 import os
+import sys
 import time
 import tracemalloc
 
@@ -107,6 +108,17 @@ def test_table_and_json_hold_every_row(tiny_run):
         assert words[-4] == (f"{r['percent_of_l2_floor']:.1f}%" if r["batch"] == 1 else "-")
         assert words[-3] == f"{r['peers']['numpy']['speedup']:.2f}x"
     assert sum(line.startswith("tiny ") for line in table) == len(products)
+
+
+def test_the_header_says_when_numpys_threads_could_not_be_pinned(tiny_run, monkeypatch):
+    rows, products, info, _, _ = tiny_run
+    warning = "WARNING: NumPy's BLAS threads are not pinned"
+    assert info["blas_pinned"]  # the test extra installs threadpoolctl
+    assert not any(warning in line for line in benchmark.header(info))
+    unpinned = dict(info, blas_pinned=False)
+    assert sum(warning in line for line in benchmark.header(unpinned)) == 1
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # not importable
+    assert benchmark.machine()["blas_pinned"] is False
 
 
 def test_parameter_bytes_and_the_l2_floor_by_hand():

@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 
 from . import Network, datasets, kernel_backend, numpy_backend, peers, runtime
-from .benchmark_measure import (check_same, competing_process, l2_bandwidth, l2_floor_seconds,
-                                matmul_peak, pinned, time_interleaved)
+from .benchmark_measure import (blas_pinnable, check_same, competing_process, l2_bandwidth,
+                                l2_floor_seconds, matmul_peak, pinned, time_interleaved)
 from .benchmark_products import PRODUCTS, format_products, measure_product
 
 
@@ -239,6 +239,7 @@ def machine():
 
     info = runtime.machine()
     info.update(python=platform.python_version(), numpy=np.__version__, blas=blas(),
+                blas_pinned=blas_pinnable(),
                 date=datetime.datetime.now().isoformat(timespec="seconds"),
                 gemm_blocks={d: _testing.gemm_layout(d) for d in ("float32", "float64")})
     if peers.torch_available():
@@ -258,6 +259,10 @@ def header(info):
              f"threads: fastmlp {info['threads']} by default, each row pins every contender "
              f"to its own; NumPy {info['numpy']} with {info['blas']}; "
              + (f"PyTorch {info['torch']}" if "torch" in info else "PyTorch not installed"),
+             *([] if info["blas_pinned"] else [
+                 "WARNING: NumPy's BLAS threads are not pinned (threadpoolctl is not installed; "
+                 "pip install 'fastmlp[bench]'): its rows ran on its default thread count, so "
+                 "the 'vs numpy' ratios of 1-thread rows are not like for like"]),
              f"data: {info['data']}; mode {info['mode']}, median of {info['repeats']}",
              f"measured in this run: NumPy's matmul peak (GFLOP/s, dtype x threads) {peaks}; "
              f"L2 bandwidth of one core {info['l2_bandwidth'] / 1e9:.1f} GB/s (NumPy copies)"]

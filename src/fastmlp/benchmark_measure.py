@@ -12,17 +12,25 @@ import numpy as np
 from . import peers, runtime
 
 
+def blas_pinnable():
+    """Whether `pinned` can set NumPy's BLAS threads: only through threadpoolctl (the
+    `bench` extra); without it, NumPy's rows run on its default thread count."""
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def pinned(threads):
-    """Pin fastmlp, NumPy's BLAS (through threadpoolctl) and PyTorch to `threads`."""
+    """Pin fastmlp, NumPy's BLAS (when `blas_pinnable`) and PyTorch to `threads`."""
     stack = contextlib.ExitStack()
     with stack:
         stack.enter_context(runtime.threads(threads))
-        try:
+        if blas_pinnable():
             from threadpoolctl import threadpool_limits
             stack.enter_context(threadpool_limits(limits=threads, user_api="blas"))
-        except ImportError:
-            pass
         torch_before = None
         if peers.torch_available():
             import torch
