@@ -86,6 +86,14 @@ int fm_gemm_layout(const char *isa, int itemsize, ptrdiff_t out[5]);
  */
 double fm_set_split_min_flops(double flops);
 
+/*
+ * Hold the thread pool's workers out of every job (hold != 0) as if another process kept
+ * them off their cores, or let them go (0).  A product on several threads must still
+ * finish, on the calling thread alone; a job that needs every thread (the split steps)
+ * waits until they are let go.
+ */
+void fm_hold_workers(int hold);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,8 +24,8 @@
  *
  * When another process keeps taking the cores, a barrier waits for a descheduled thread
  * for a whole time slice: after FM_ALONE_AFTER such waits, thread 0 takes every share for
- * the rest of the run, and the next runs start on one thread (fm_split_contended).  The
- * shares never change the arithmetic, so neither does this.
+ * the rest of the run, and the runs that start soon after use one thread
+ * (fm_pool_contended).  The shares never change the arithmetic, so neither does this.
  *
  * Online learning keeps the fused order of online.template.h (each layer's update with
  * the next sample's pass through it, first layer first), with a barrier after each layer
@@ -309,6 +309,6 @@ static int FM_T(train_split)(FM_T(run) *r, int threads, fm_epoch_result *result)
         widest = (size_t)r->sizes[l] > widest ? (size_t)r->sizes[l] : widest;
     const size_t scratch = (FM_T(split_targets)(r) + widest) * sizeof(REAL);
     const int status = fm_parallel_run(threads, scratch, FM_T(split_task), &job);
-    if (job.alone) fm_split_contended();
+    if (job.alone) fm_pool_contended();
     return status;
 }

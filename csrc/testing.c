@@ -67,3 +67,5 @@ double fm_set_split_min_flops(double flops)
     fm_split_min_flops = flops;
     return before;
 }
+
+void fm_hold_workers(int hold) { atomic_store(&fm_workers_held, hold != 0); }

@@ -1,11 +1,11 @@
 /*
  * threads.c: a small fork-safe thread pool (see threads.h).
  *
- * Workers wait for a new generation number, run their slot of the job, and count down
- * `pending`.  Both sides spin briefly before sleeping on a condition variable, because
- * a training step starts many short parallel products in a row; the spin is short and
- * gives the core away between rounds, so that a waiter never burns the time slice the
- * thread it waits for (or another process) needs.
+ * Workers wait for a new generation number, enter the job (pool.entry), run their slot
+ * of it, and leave.  Both sides spin a while before sleeping on a condition variable,
+ * because a training step starts many short parallel products in a row; the spin gives
+ * the core away between rounds, so that a waiter never burns the time slice the thread
+ * it waits for (or another process) needs.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -23,12 +23,16 @@
 #else
 #define CPU_RELAX() ((void)0)
 #endif
-/* A wait spins SPIN_ROUNDS rounds of SPIN_PAUSES pause instructions, with sched_yield()
-   after each round, then sleeps.  256 pauses take 2,500 to 36,000 cycles (a pause costs
-   10 to 140 cycles depending on the CPU), about 1 to 12 microseconds: enough to catch the
-   next of a training step's products without a trip through the kernel's sleep and wake. */
-#define SPIN_ROUNDS 8
+/* A wait spins in rounds of SPIN_PAUSES pause instructions, with sched_yield() after
+   each round (which hands the core to any other thread that wants it), for SPIN_SECONDS
+   before it sleeps.  A sleeping worker's CPU may halt, and in a virtual machine waking it
+   costs far more than the sleep saved: measured on a 2-vCPU VM (AMD Zen 5), a 128 x 784 x
+   1024 float32 product in a loop ran at 227 GFLOP/s on 2 threads with a 5 us spin, 287
+   with 50 us, 303 with 200 us and 308 with 1 ms (163 on one thread). */
+#define SPIN_SECONDS 2e-4
 #define SPIN_PAUSES 32
+/* A barrier spins this many pauses before it starts to yield. */
+#define BARRIER_SPIN_PAUSES 256
 #ifdef _WIN32
 #define free_scratch _aligned_free /* what the compat posix_memalign's memory needs */
 #else
@@ -44,9 +48,10 @@
    such steps gained from 1.43e5 float64 flops per thread up (1.17x to 1.44x, with one
    float32 shape at 2.4e5 still at 0.85x) and lost below 7.2e4. */
 #define COMPRESSED_FACTOR 8
-/* After a run of split steps found a partner thread descheduled (another process wants
-   the cores), this many runs go on one thread before splitting is tried again. */
-#define SPLIT_BACKOFF_RUNS 16
+/* After a wait found a thread descheduled (another process wants the cores), work runs on
+   one thread for this long before several are tried again: a retry costs at most one
+   such wait, a few milliseconds, so this keeps its cost to a few percent. */
+#define CONTENDED_SECONDS 0.05
 /* Mini-batches of more than one sample: the sweep's warmed-up epochs gained (W1 dense
    1.54x float64, 1.27x float32), but the bench's one-epoch rows, A/B against one thread,
    lost (W1 dense float32 2.08x the time, W1 beside a CPU-bound process 1.8x-2.1x), while
@@ -57,12 +62,27 @@
    milliseconds, while timer interrupts and uneven shares cost microseconds. */
 #define LONG_WAIT_SECONDS 2e-4
 
+/* pool.entry says which job workers may enter and how many are inside it: the job's
+   generation in the high bits, ENTRY_CLOSED once the caller admits no more workers, and
+   the count of workers inside in the low bits.  A worker enters only the job it was woken
+   for, while it is open, and reads the job (fn, arg, n_slots) only while inside; the
+   caller closes the job and waits for the count to fall to zero before it returns.  So a
+   worker that wakes late, after the job was closed, never touches it: a job split into
+   chunks (fm_parallel_chunks) ends as soon as its chunks are done, without waiting for a
+   worker that another process keeps off its core. */
+#define ENTRY_COUNT_BITS 15
+#define ENTRY_CLOSED (1UL << ENTRY_COUNT_BITS)
+#define ENTRY_COUNT(e) ((e) & (ENTRY_CLOSED - 1))
+#define ENTRY_OF(generation) ((unsigned long)(generation) << (ENTRY_COUNT_BITS + 1))
+#define ENTRY_JOB(e) ((e) & ~(2 * ENTRY_CLOSED - 1))
+
 static struct {
     pthread_mutex_t run_lock; /* one parallel region at a time */
     pthread_mutex_t lock;     /* guards sleeping and waking */
     pthread_cond_t wake, done;
     atomic_ulong generation;
-    atomic_int pending;
+    atomic_ulong entry;    /* who is inside the current job: see ENTRY_OF */
+    atomic_int finished;   /* workers that ran their slot of the current job */
     void (*fn)(void *, int, int);
     void *arg;
     int n_slots;
@@ -85,7 +105,7 @@ static void child_after_fork(void)
     /* The workers did not survive the fork: forget them.  Their scratch stays allocated
        (the child has a copy of it) and is reused by the workers the child starts. */
     pool.n_workers = 0;
-    atomic_store(&pool.pending, 0);
+    atomic_store(&pool.entry, ENTRY_OF(atomic_load(&pool.generation)) | ENTRY_CLOSED);
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
     pthread_cond_init(&pool.done, NULL);
@@ -133,13 +153,27 @@ int fm_set_local_num_threads(int n)
 
 int fm_get_local_num_threads(void) { return local_threads; }
 
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+/* Until when work runs on one thread (fm_pool_contended), in seconds_now's time. */
+static _Atomic double one_thread_until;
+
+void fm_pool_contended(void) { atomic_store(&one_thread_until, seconds_now() + CONTENDED_SECONDS); }
+
+static int contended(void) { return seconds_now() < atomic_load(&one_thread_until); }
+
 int fm_threads_for(double flops, ptrdiff_t units)
 {
     double by_work = flops / MIN_FLOPS_PER_THREAD;
     int n = fm_get_num_threads();
     if (by_work < n) n = by_work < 1 ? 1 : (int)by_work;
     if (units < n) n = units < 1 ? 1 : (int)units;
-    return n;
+    return n > 1 && contended() ? 1 : n;
 }
 
 /* Per thread and per step (float64 flops).  In bench/split_threshold.py's sweep (2 cores,
@@ -148,34 +182,28 @@ int fm_threads_for(double flops, ptrdiff_t units)
    fastmlp_testing.h lets the tests lower it. */
 double fm_split_min_flops = SPLIT_MIN_FLOPS;
 
-/* Runs still to start on one thread after a run found its threads descheduled. */
-static atomic_int runs_on_one_thread;
-
 int fm_split_threads(double flops, int compressed, int online)
 {
     int n = fm_get_num_threads();
     double by_work = flops / (fm_split_min_flops * (compressed ? COMPRESSED_FACTOR : 1)
                               * (online ? 1 : MINI_BATCH_FACTOR));
-    if (n > 1 && by_work >= 2 && atomic_load(&runs_on_one_thread) > 0) {
-        atomic_fetch_sub(&runs_on_one_thread, 1);
-        return 1;
-    }
-    return by_work < n ? (by_work < 2 ? 1 : (int)by_work) : n;
+    n = by_work < n ? (by_work < 2 ? 1 : (int)by_work) : n;
+    return n > 1 && contended() ? 1 : n;
 }
-
-void fm_split_contended(void) { atomic_store(&runs_on_one_thread, SPLIT_BACKOFF_RUNS); }
 
 void *fm_thread_scratch(int slot) { return pool.scratch[slot]; }
 
-/* The two things a thread waits for: a job after generation *seen, all slots done. */
+/* The three things a thread waits for: a job after generation *seen; every worker slot
+   of the job run; no worker left inside the job. */
 static int job_after(const void *seen) { return atomic_load(&pool.generation) != *(const unsigned long *)seen; }
-static int slots_done(const void *unused) { return (void)unused, atomic_load(&pool.pending) == 0; }
+static int slots_done(const void *unused) { return (void)unused, atomic_load(&pool.finished) == pool.n_slots - 1; }
+static int nobody_inside(const void *unused) { return (void)unused, ENTRY_COUNT(atomic_load(&pool.entry)) == 0; }
 
 /* Return once ready(arg) holds: spin a few microseconds, yielding the core between rounds
    of pauses, then sleep on `cond` (signalled under pool.lock when ready may hold). */
 static void wait_for(int (*ready)(const void *), const void *arg, pthread_cond_t *cond)
 {
-    for (int round = 0; round < SPIN_ROUNDS; round++) {
+    for (const double since = seconds_now(); seconds_now() - since < SPIN_SECONDS;) {
         for (int i = 0; i < SPIN_PAUSES; i++) {
             if (ready(arg)) return;
             CPU_RELAX();
@@ -197,12 +225,6 @@ void fm_barrier_init(fm_barrier *b)
    sleep: a barrier is passed many times a millisecond, and a slot waits long only when
    a partner has lost its core, which sched_yield offers back.  Returns 1 when the wait
    took longer than LONG_WAIT_SECONDS (a partner was descheduled), else 0. */
-static double seconds_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
 
 int fm_barrier_wait(fm_barrier *b, int n_slots)
 {
@@ -214,7 +236,7 @@ int fm_barrier_wait(fm_barrier *b, int n_slots)
     }
     double yielding_since = 0;
     for (;;) {
-        for (int i = 0; i < SPIN_PAUSES * SPIN_ROUNDS; i++) {
+        for (int i = 0; i < BARRIER_SPIN_PAUSES; i++) {
             if (atomic_load(&b->round) != round)
                 return yielding_since > 0 && seconds_now() - yielding_since > LONG_WAIT_SECONDS;
             CPU_RELAX();
@@ -224,6 +246,30 @@ int fm_barrier_wait(fm_barrier *b, int n_slots)
     }
 }
 
+static void signal_done(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    pthread_cond_broadcast(&pool.done);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+/* Enter job `generation` if it is still open; 1 when entered. */
+static int enter_job(unsigned long generation)
+{
+    unsigned long e = atomic_load(&pool.entry);
+    while (ENTRY_JOB(e) == ENTRY_OF(generation) && !(e & ENTRY_CLOSED))
+        if (atomic_compare_exchange_weak(&pool.entry, &e, e + 1)) return 1;
+    return 0;
+}
+
+static void leave_job(void)
+{
+    const unsigned long e = atomic_fetch_sub(&pool.entry, 1) - 1;
+    if (ENTRY_COUNT(e) == 0 && (e & ENTRY_CLOSED)) signal_done();
+}
+
+atomic_int fm_workers_held;
+
 static void *worker_main(void *arg)
 {
     int slot = (int)(intptr_t)arg;
@@ -231,12 +277,14 @@ static void *worker_main(void *arg)
     for (;;) {
         wait_for(job_after, &seen, &pool.wake);
         seen = atomic_load(&pool.generation);
-        if (slot < pool.n_slots) pool.fn(pool.arg, slot, pool.n_slots);
-        if (atomic_fetch_sub(&pool.pending, 1) == 1) {
-            pthread_mutex_lock(&pool.lock);
-            pthread_cond_signal(&pool.done);
-            pthread_mutex_unlock(&pool.lock);
+        while (atomic_load(&fm_workers_held)) nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        if (!enter_job(seen)) continue; /* closed already: the job went on without us */
+        const int n_slots = pool.n_slots;
+        if (slot < n_slots) {
+            pool.fn(pool.arg, slot, n_slots);
+            if (atomic_fetch_add(&pool.finished, 1) + 1 == n_slots - 1) signal_done();
         }
+        leave_job();
     }
     return NULL;
 }
@@ -258,10 +306,11 @@ static int start_workers(int n)
     return pool.n_workers + 1 < n ? pool.n_workers + 1 : n;
 }
 
-int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *, int, int), void *arg)
+/* Scratch for n slots and workers for them; returns how many slots can run, 0 when not
+   even slot 0 has scratch.  Called with pool.run_lock held. */
+static int prepare_slots(int n, size_t scratch_bytes)
 {
     pthread_once(&atfork_once, register_atfork);
-    pthread_mutex_lock(&pool.run_lock);
     if (n > FM_MAX_THREADS) n = FM_MAX_THREADS;
     if (n < 1) n = 1;
     if (scratch_bytes < FM_SCRATCH_BYTES) scratch_bytes = FM_SCRATCH_BYTES;
@@ -275,32 +324,91 @@ int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *, int, int), v
     for (int s = 0; s < n; s++) {
         if (!pool.scratch[s] && posix_memalign(&pool.scratch[s], 64, pool.scratch_bytes) != 0) {
             pool.scratch[s] = NULL;
-            n = s;
-            break;
+            return s;
         }
     }
-    if (n == 0) {
-        pthread_mutex_unlock(&pool.run_lock);
-        return FM_ERR_NOMEM;
-    }
-    if (n > 1) n = start_workers(n);
-    if (n == 1) {
-        fn(arg, 0, 1);
-        pthread_mutex_unlock(&pool.run_lock);
-        return FM_OK;
-    }
+    return n > 1 ? start_workers(n) : n;
+}
+
+/* Run fn(arg, slot, n) on slot 0 here and on the workers; with `every_slot`, return once
+   each worker slot has run, else as soon as fn returns here and the workers inside the
+   job have left it.  Returns the seconds spent waiting for those to leave.  Called with
+   pool.run_lock held, n > 1. */
+static double run_job(int n, void (*fn)(void *, int, int), void *arg, int every_slot)
+{
     pool.fn = fn;
     pool.arg = arg;
     pool.n_slots = n;
-    atomic_store(&pool.pending, pool.n_workers);
+    atomic_store(&pool.finished, 0);
     pthread_mutex_lock(&pool.lock);
-    atomic_fetch_add(&pool.generation, 1);
+    const unsigned long generation = atomic_load(&pool.generation) + 1;
+    atomic_store(&pool.entry, ENTRY_OF(generation));
+    atomic_store(&pool.generation, generation);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.lock);
 
     fn(arg, 0, n);
 
-    wait_for(slots_done, NULL, &pool.done);
+    if (every_slot) wait_for(slots_done, NULL, &pool.done);
+    if (ENTRY_COUNT(atomic_fetch_or(&pool.entry, ENTRY_CLOSED)) == 0) return 0;
+    const double since = seconds_now();
+    wait_for(nobody_inside, NULL, &pool.done);
+    return seconds_now() - since;
+}
+
+int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *, int, int), void *arg)
+{
+    pthread_mutex_lock(&pool.run_lock);
+    n = prepare_slots(n, scratch_bytes);
+    if (n == 0) {
+        pthread_mutex_unlock(&pool.run_lock);
+        return FM_ERR_NOMEM;
+    }
+    if (n == 1) fn(arg, 0, 1);
+    else (void)run_job(n, fn, arg, 1);
+    pthread_mutex_unlock(&pool.run_lock);
+    return FM_OK;
+}
+
+typedef struct {
+    atomic_long next; /* the first chunk nobody has claimed */
+    ptrdiff_t n_chunks;
+    ptrdiff_t by_caller; /* chunks run by slot 0 */
+    void (*fn)(void *, ptrdiff_t, int);
+    void *arg;
+} chunk_job;
+
+/* Claim chunks in order until none is left. */
+static void chunk_task(void *arg, int slot, int n_slots)
+{
+    chunk_job *job = arg;
+    (void)n_slots;
+    for (ptrdiff_t c; (c = atomic_fetch_add(&job->next, 1)) < job->n_chunks;) {
+        job->fn(job->arg, c, slot);
+        job->by_caller += slot == 0;
+    }
+}
+
+int fm_parallel_chunks(int n, size_t scratch_bytes, ptrdiff_t n_chunks,
+                       void (*fn)(void *, ptrdiff_t, int), void *arg)
+{
+    pthread_mutex_lock(&pool.run_lock);
+    n = prepare_slots(n < n_chunks ? n : (int)n_chunks, scratch_bytes);
+    if (n == 0) {
+        pthread_mutex_unlock(&pool.run_lock);
+        return FM_ERR_NOMEM;
+    }
+    chunk_job job = {.n_chunks = n_chunks, .fn = fn, .arg = arg};
+    atomic_init(&job.next, 0);
+    if (n == 1) {
+        chunk_task(&job, 0, 1);
+    } else {
+        /* A worker still on its last chunk when this thread has run out of them keeps it
+           waiting for up to a chunk's time; much longer means it lost its core. */
+        const double start = seconds_now(), waited = run_job(n, chunk_task, &job, 0);
+        const double per_chunk = (seconds_now() - start - waited) / (double)(job.by_caller + 1);
+        if (waited > LONG_WAIT_SECONDS + 2 * per_chunk) fm_pool_contended();
+    }
     pthread_mutex_unlock(&pool.run_lock);
     return FM_OK;
 }

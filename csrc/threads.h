@@ -24,7 +24,15 @@
 int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *arg, int slot, int n_slots),
                     void *arg);
 
-/* The scratch of a slot, valid inside fm_parallel_run. */
+/* Run fn(arg, chunk, slot) for chunk = 0 .. n_chunks-1 on up to n threads, slot 0 on the
+   calling thread, and wait.  Each chunk runs once, on whichever thread claims it next
+   (in order), so a thread that starts late or loses its core leaves its chunks to the
+   others, and the call returns without waiting for a worker that never got to start.
+   Scratch and the return value as for fm_parallel_run. */
+int fm_parallel_chunks(int n, size_t scratch_bytes, ptrdiff_t n_chunks,
+                       void (*fn)(void *arg, ptrdiff_t chunk, int slot), void *arg);
+
+/* The scratch of a slot, valid inside fm_parallel_run and fm_parallel_chunks. */
 void *fm_thread_scratch(int slot);
 
 /* Slot `slot` of n_slots's share [*lo, *hi) of `extent` items, in whole units of `unit`
@@ -47,10 +55,13 @@ int fm_threads_for(double flops, ptrdiff_t units);
    rows; `online`: one sample per step): each step then waits at a few barriers, which only enough work per thread
    repays (measured: see threads.c). */
 int fm_split_threads(double flops, int compressed, int online);
-/* Tell fm_split_threads that a run's threads were descheduled: the next runs take one
+/* Tell the pool that a thread of its was descheduled while others waited for it (another
+   process wants the cores): for a while, fm_threads_for and fm_split_threads answer one
    thread, which a competing process cannot stall. */
-void fm_split_contended(void);
+void fm_pool_contended(void);
 extern double fm_split_min_flops;
+/* Nonzero: the workers enter no job (fm_hold_workers of fastmlp_testing.h). */
+extern atomic_int fm_workers_held;
 
 /* A barrier for the n_slots slots of one parallel region (the count its task is given):
    each slot's fm_barrier_wait returns once all have called it, and every write made

@@ -51,6 +51,7 @@ cdef extern from "fastmlp_testing.h" nogil:
     fm_gemm_check_f32_fn fm_gemm_check_f32(const char *isa)
     fm_gemm_check_f64_fn fm_gemm_check_f64(const char *isa)
     int fm_gemm_layout(const char *isa, int itemsize, Py_ssize_t out[5])
+    void fm_hold_workers(int hold)
 
 # Products with K up to this finish in one pass; beyond it, C holds partial sums.
 KC = FM_GEMM_KC
@@ -170,6 +171,13 @@ cdef int _run(floating *dtype, const char *isa, _Call *c) except? -1:
                          <double *>c.W, <double *>c.V, c.ldw, c.lr, c.decay, c.mu,
                          c.mc, c.nc, c.kc)
     return status
+
+
+def hold_workers(hold):
+    """Keep this module's pool workers out of every job (True), as if another process kept
+    them off their cores, or let them go (False).  `gemm` on several threads must still
+    finish, on the calling thread alone."""
+    fm_hold_workers(1 if hold else 0)
 
 
 def gemm_layout(dtype, isa=None):
