@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Build fastmlp with ThreadSanitizer, in a virtual environment of its own, and run the
+# tests that use the thread pool (the GEMM's panels, the split steps, the pool's life
+# cycle) once per instruction-set path this CPU supports.  Fails on any test failure and
+# on any ThreadSanitizer report.
+#
+#   tools/tsan.sh [pytest arguments...]      (a few minutes per path on 2 cores)
+#
+# CPython is not built with TSan, so libtsan is preloaded; only fastmlp's C is
+# instrumented, which is what is checked here.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+VENV="${TSAN_VENV:-$ROOT/build/tsan-venv}"
+LOGS="$ROOT/build/tsan-logs"
+FLAGS="-fsanitize=thread -fno-omit-frame-pointer -g"
+TESTS="${TSAN_TESTS:-test_split_steps.py test_threads.py test_runtime_pool.py test_gemm.py}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+. "$VENV/bin/activate"
+# the build tools, then the test extra's packages as pyproject.toml lists them
+pip install -q scikit-build-core cython cython-cmake numpy ninja cmake || exit 1
+python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))
+           ["project"]["optional-dependencies"]["test"]))' > "$VENV/test-requirements.txt"
+pip install -q -r "$VENV/test-requirements.txt" || exit 1
+pip install -q --no-build-isolation --force-reinstall --no-deps . \
+    -Cbuild-dir=build/tsan -Ccmake.build-type=RelWithDebInfo \
+    "-Ccmake.define.CMAKE_C_FLAGS=$FLAGS" \
+    "-Ccmake.define.CMAKE_MODULE_LINKER_FLAGS=-fsanitize=thread" \
+    "-Ccmake.define.CMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread" || exit 1
+
+LIBTSAN="$(gcc -print-file-name=libtsan.so)"
+ISAS="$(cd /tmp && LD_PRELOAD="$LIBTSAN" python -c 'import fastmlp; print(" ".join(fastmlp.supported_isas()))')"
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+# OpenBLAS's own threads are not instrumented and would only add noise
+export LD_PRELOAD="$LIBTSAN" OPENBLAS_NUM_THREADS=1 FASTMLP_SANITIZED=1
+# die_after_fork=0: the fork tests start threads in the child, which TSan does not follow
+export TSAN_OPTIONS="halt_on_error=0:report_signal_unsafe=0:second_deadlock_stack=1:die_after_fork=0"
+REPORT='WARNING: ThreadSanitizer'
+
+status=0
+summary=()
+for isa in $ISAS; do
+    echo "=== FASTMLP_ISA=$isa: the threaded tests under ThreadSanitizer ==="
+    log="$LOGS/pytest-$isa.txt"
+    if (cd tests && FASTMLP_ISA=$isa python -m pytest -q -p no:cacheprovider --capture=sys "$@" $TESTS \
+            > "$log" 2>&1); then
+        result="$(tail -n 1 "$log")"
+    else
+        result="pytest failed ($(tail -n 1 "$log"))"
+        status=1
+    fi
+    reports=$(grep -c "$REPORT" "$log" || true)
+    summary+=("$isa: $result; $reports ThreadSanitizer reports")
+    grep -A12 "$REPORT" "$log" | head -n 40 || true
+done
+
+echo
+echo "=== tsan.sh summary ==="
+for line in "${summary[@]}"; do echo "  $line"; done
+[ "$status" -eq 0 ] && [ "$(cat "$LOGS"/pytest-*.txt | grep -c "$REPORT")" -eq 0 ] \
+    && echo "OK: every path passed with 0 ThreadSanitizer reports" && exit 0
+echo "FAIL"
+exit 1
