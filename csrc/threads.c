@@ -385,7 +385,7 @@ static void chunk_task(void *arg, int slot, int n_slots)
     (void)n_slots;
     for (ptrdiff_t c; (c = atomic_fetch_add(&job->next, 1)) < job->n_chunks;) {
         job->fn(job->arg, c, slot);
-        job->by_caller += slot == 0;
+        if (slot == 0) job->by_caller++; /* only the caller touches it */
     }
 }
 

@@ -15,22 +15,9 @@ cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 VENV="${SANITIZE_VENV:-$ROOT/build/sanitize-venv}"
 LOGS="$ROOT/build/sanitize-logs"
-FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -g"
 
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-fi
-. "$VENV/bin/activate"
-# the build tools, then the test extra's packages as pyproject.toml lists them
-pip install -q scikit-build-core cython cython-cmake numpy ninja cmake || exit 1
-python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))
-           ["project"]["optional-dependencies"]["test"]))' > "$VENV/test-requirements.txt"
-pip install -q -r "$VENV/test-requirements.txt" || exit 1
-pip install -q --no-build-isolation --force-reinstall --no-deps . \
-    -Cbuild-dir=build/sanitize -Ccmake.build-type=RelWithDebInfo \
-    "-Ccmake.define.CMAKE_C_FLAGS=$FLAGS" \
-    "-Ccmake.define.CMAKE_MODULE_LINKER_FLAGS=-fsanitize=address,undefined" \
-    "-Ccmake.define.CMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined" || exit 1
+. tools/sanitized_build.sh
+sanitized_build "$VENV" build/sanitize address,undefined || exit 1
 
 LIBASAN="$(gcc -print-file-name=libasan.so)"
 ISAS="$(cd /tmp && LD_PRELOAD="$LIBASAN" ASAN_OPTIONS=detect_leaks=0 \

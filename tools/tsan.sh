@@ -13,23 +13,10 @@ cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 VENV="${TSAN_VENV:-$ROOT/build/tsan-venv}"
 LOGS="$ROOT/build/tsan-logs"
-FLAGS="-fsanitize=thread -fno-omit-frame-pointer -g"
 TESTS="${TSAN_TESTS:-test_split_steps.py test_threads.py test_runtime_pool.py test_gemm.py}"
 
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-fi
-. "$VENV/bin/activate"
-# the build tools, then the test extra's packages as pyproject.toml lists them
-pip install -q scikit-build-core cython cython-cmake numpy ninja cmake || exit 1
-python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))
-           ["project"]["optional-dependencies"]["test"]))' > "$VENV/test-requirements.txt"
-pip install -q -r "$VENV/test-requirements.txt" || exit 1
-pip install -q --no-build-isolation --force-reinstall --no-deps . \
-    -Cbuild-dir=build/tsan -Ccmake.build-type=RelWithDebInfo \
-    "-Ccmake.define.CMAKE_C_FLAGS=$FLAGS" \
-    "-Ccmake.define.CMAKE_MODULE_LINKER_FLAGS=-fsanitize=thread" \
-    "-Ccmake.define.CMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread" || exit 1
+. tools/sanitized_build.sh
+sanitized_build "$VENV" build/tsan thread || exit 1
 
 LIBTSAN="$(gcc -print-file-name=libtsan.so)"
 ISAS="$(cd /tmp && LD_PRELOAD="$LIBTSAN" python -c 'import fastmlp; print(" ".join(fastmlp.supported_isas()))')"
