@@ -82,7 +82,9 @@ int fm_gemm_layout(const char *isa, int itemsize, ptrdiff_t out[5]);
  * The least work per thread (float64 flops of one training step) for which small mini-
  * batches split their neurons among threads (split.template.h): set it, and return the
  * value it had.  0 splits every step; the tests use it to run the split path on small
- * networks.  Not thread-safe: set it while nothing trains.
+ * networks.  It also ends the pool's spell on one thread after a contended wait
+ * (fm_pool_contended), which would otherwise keep a test's steps unsplit for a while.
+ * Not thread-safe: set it while nothing trains.
  */
 double fm_set_split_min_flops(double flops);
 

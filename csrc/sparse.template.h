@@ -138,8 +138,9 @@ static inline ptrdiff_t FM_T(csr_row)(const fm_csr *X, ptrdiff_t r, const int **
     return (ptrdiff_t)(X->indptr[r + 1] - lo);
 }
 
-/* Columns [lo, hi) of V: a share of the first layer's neurons, lo and hi whole vectors
-   (hi = ld for the last share), or all of them. */
+/* The routines below take columns [lo, hi) of V: a share of the first layer's neurons, lo
+   and hi whole vectors (hi = ld for the last share), or all of them.  Of the step of
+   columns from j0, this many are neurons: below n_out and below hi. */
 static inline ptrdiff_t FM_T(valid_in)(const FM_T(input_major) *im, ptrdiff_t j0, ptrdiff_t hi)
 {
     const ptrdiff_t end = hi < im->n_out ? hi : im->n_out, step = FM_CHUNK * FM_LANES;

@@ -138,8 +138,8 @@ static int FM_T(backprop_error)(ptrdiff_t m, ptrdiff_t n_prev, ptrdiff_t n, cons
 
 /*
  * W -= lr (D^T A_prev / m + decay W) for a batch of at most FM_FEW_ROWS samples, sample i's
- * inputs at rows[i], D's rows ldd apart, with no packing.  A block of FM_UPDATE_ROWS rows of W by kv vectors
- * of columns is a tile of gradients g_jk = sum_i d_ij a_ik / m summed in registers (each
+ * inputs at rows[i], D's rows ldd apart, with no packing.  A block of FM_UPDATE_ROWS rows
+ * of W by kv vectors of columns is a tile of gradients g_jk = sum_i d_ij a_ik / m summed in registers (each
  * broadcast d_ij serves kv vectors), then applied to W at once: W is read and written
  * once per step.
  */

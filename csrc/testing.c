@@ -65,6 +65,7 @@ double fm_set_split_min_flops(double flops)
 {
     const double before = fm_split_min_flops;
     fm_split_min_flops = flops;
+    fm_pool_forget_contention();
     return before;
 }
 

@@ -165,6 +165,8 @@ static _Atomic double one_thread_until;
 
 void fm_pool_contended(void) { atomic_store(&one_thread_until, seconds_now() + CONTENDED_SECONDS); }
 
+void fm_pool_forget_contention(void) { atomic_store(&one_thread_until, 0.0); }
+
 static int contended(void) { return seconds_now() < atomic_load(&one_thread_until); }
 
 int fm_threads_for(double flops, ptrdiff_t units)
@@ -199,7 +201,7 @@ static int job_after(const void *seen) { return atomic_load(&pool.generation) !=
 static int slots_done(const void *unused) { return (void)unused, atomic_load(&pool.finished) == pool.n_slots - 1; }
 static int nobody_inside(const void *unused) { return (void)unused, ENTRY_COUNT(atomic_load(&pool.entry)) == 0; }
 
-/* Return once ready(arg) holds: spin a few microseconds, yielding the core between rounds
+/* Return once ready(arg) holds: spin for SPIN_SECONDS, yielding the core between rounds
    of pauses, then sleep on `cond` (signalled under pool.lock when ready may hold). */
 static void wait_for(int (*ready)(const void *), const void *arg, pthread_cond_t *cond)
 {
@@ -225,7 +227,6 @@ void fm_barrier_init(fm_barrier *b)
    sleep: a barrier is passed many times a millisecond, and a slot waits long only when
    a partner has lost its core, which sched_yield offers back.  Returns 1 when the wait
    took longer than LONG_WAIT_SECONDS (a partner was descheduled), else 0. */
-
 int fm_barrier_wait(fm_barrier *b, int n_slots)
 {
     const unsigned round = atomic_load(&b->round);

@@ -52,13 +52,15 @@ int fm_threads_for(double flops, ptrdiff_t units);
 
 /* How many threads a run of small steps should split each step's neurons among, when one
    step is `flops` of work (float64 flops; `compressed`: the first layer reads compressed
-   rows; `online`: one sample per step): each step then waits at a few barriers, which only enough work per thread
-   repays (measured: see threads.c). */
+   rows; `online`: one sample per step): each step then waits at a few barriers, which
+   only enough work per thread repays (measured: see threads.c). */
 int fm_split_threads(double flops, int compressed, int online);
 /* Tell the pool that a thread of its was descheduled while others waited for it (another
    process wants the cores): for a while, fm_threads_for and fm_split_threads answer one
    thread, which a competing process cannot stall. */
 void fm_pool_contended(void);
+/* Forget it (fm_set_split_min_flops of fastmlp_testing.h: the tests ask for splits). */
+void fm_pool_forget_contention(void);
 extern double fm_split_min_flops;
 /* Nonzero: the workers enter no job (fm_hold_workers of fastmlp_testing.h). */
 extern atomic_int fm_workers_held;

@@ -16,13 +16,10 @@ ROOT="$(pwd)"
 VENV="${SANITIZE_VENV:-$ROOT/build/sanitize-venv}"
 LOGS="$ROOT/build/sanitize-logs"
 
-. tools/sanitized_build.sh
+. tools/sanitizers.sh
 sanitized_build "$VENV" build/sanitize address,undefined || exit 1
 
 LIBASAN="$(gcc -print-file-name=libasan.so)"
-ISAS="$(cd /tmp && LD_PRELOAD="$LIBASAN" ASAN_OPTIONS=detect_leaks=0 \
-        python -c 'import fastmlp; print(" ".join(fastmlp.supported_isas()))')"
-rm -rf "$LOGS" && mkdir -p "$LOGS"
 # libstdc++ too, so that ASan finds the real __cxa_throw for C++ extensions (matplotlib,
 # onnxruntime) loaded after it
 export LD_PRELOAD="$LIBASAN $(gcc -print-file-name=libstdc++.so)" FASTMLP_SANITIZED=1 PYTHONMALLOC=malloc
@@ -31,25 +28,7 @@ export LD_PRELOAD="$LIBASAN $(gcc -print-file-name=libstdc++.so)" FASTMLP_SANITI
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0"
 REPORT='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer'
-
-
-status=0
-summary=()
-for isa in $ISAS; do
-    echo "=== FASTMLP_ISA=$isa: the test suite under ASan + UBSan ==="
-    # from the tests folder, so that `import fastmlp` is the sanitized install
-    log="$LOGS/pytest-$isa.txt"
-    if (cd tests && FASTMLP_ISA=$isa python -m pytest -q -p no:cacheprovider --capture=sys "$@" . \
-            > "$log" 2>&1); then
-        result="$(tail -n 1 "$log")"
-    else
-        result="pytest failed ($(tail -n 1 "$log"))"
-        status=1
-    fi
-    reports=$(grep -cE "$REPORT" "$log" || true)
-    summary+=("$isa: $result; $reports sanitizer reports")
-    grep -E -A3 "$REPORT" "$log" | head -n 20 || true
-done
+run_per_isa "the test suite under ASan + UBSan" 3 "$@" .
 
 echo
 echo "=== sanitize.sh summary ($(python -c 'import platform; print(platform.processor() or platform.machine())'), $(gcc -dumpfullversion)) ==="

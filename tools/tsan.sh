@@ -15,34 +15,16 @@ VENV="${TSAN_VENV:-$ROOT/build/tsan-venv}"
 LOGS="$ROOT/build/tsan-logs"
 TESTS="${TSAN_TESTS:-test_split_steps.py test_threads.py test_runtime_pool.py test_gemm.py}"
 
-. tools/sanitized_build.sh
+. tools/sanitizers.sh
 sanitized_build "$VENV" build/tsan thread || exit 1
 
-LIBTSAN="$(gcc -print-file-name=libtsan.so)"
-ISAS="$(cd /tmp && LD_PRELOAD="$LIBTSAN" python -c 'import fastmlp; print(" ".join(fastmlp.supported_isas()))')"
-rm -rf "$LOGS" && mkdir -p "$LOGS"
 # OpenBLAS's own threads are not instrumented and would only add noise
-export LD_PRELOAD="$LIBTSAN" OPENBLAS_NUM_THREADS=1 FASTMLP_SANITIZED=1
+export LD_PRELOAD="$(gcc -print-file-name=libtsan.so)" OPENBLAS_NUM_THREADS=1 FASTMLP_SANITIZED=1
 # die_after_fork=0: the fork tests start threads in the child, which TSan does not follow
 export TSAN_OPTIONS="halt_on_error=0:report_signal_unsafe=0:second_deadlock_stack=1:die_after_fork=0"
 REPORT='WARNING: ThreadSanitizer'
-
-status=0
-summary=()
-for isa in $ISAS; do
-    echo "=== FASTMLP_ISA=$isa: the threaded tests under ThreadSanitizer ==="
-    log="$LOGS/pytest-$isa.txt"
-    if (cd tests && FASTMLP_ISA=$isa python -m pytest -q -p no:cacheprovider --capture=sys "$@" $TESTS \
-            > "$log" 2>&1); then
-        result="$(tail -n 1 "$log")"
-    else
-        result="pytest failed ($(tail -n 1 "$log"))"
-        status=1
-    fi
-    reports=$(grep -c "$REPORT" "$log" || true)
-    summary+=("$isa: $result; $reports ThreadSanitizer reports")
-    grep -A12 "$REPORT" "$log" | head -n 40 || true
-done
+# shellcheck disable=SC2086  # $TESTS: a list of test files
+run_per_isa "the threaded tests under ThreadSanitizer" 12 "$@" $TESTS
 
 echo
 echo "=== tsan.sh summary ==="
