@@ -75,14 +75,21 @@ def check_same(results, dtype, what):
 SETTLE_SECONDS = 0.15
 
 
-def time_interleaved(runs, args_for, repeats, threads=1):
-    """Median seconds of each contender over `repeats` rounds, contenders interleaved."""
+def time_interleaved(runs, args_for, repeats, threads=1, warm_up=None):
+    """Median seconds of each contender over `repeats` rounds, contenders interleaved.
+
+    `warm_up` ({name: callable}, optional) runs, untimed, after the pause and before each
+    timed run of that contender: after 0.15 s idle, a virtual machine's second CPU is
+    slow to wake, which a run of a few short calls would measure instead of the call.
+    """
     times = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
             args = args_for(name)
             if threads > 1:
                 time.sleep(SETTLE_SECONDS)
+            if warm_up:
+                warm_up[name]()
             start = time.perf_counter()
             run(*args)
             times[name].append(time.perf_counter() - start)
@@ -96,9 +103,11 @@ def matmul_peak(dtype, threads, n):
     rng = np.random.default_rng(0)
     a, b = rng.random((n, n)).astype(dtype), rng.random((n, n)).astype(dtype)
     with pinned(threads):
+        if threads > 1:  # other libraries' idle threads off the cores (see SETTLE_SECONDS)
+            time.sleep(SETTLE_SECONDS)
         a @ b
         times = []
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             a @ b
             times.append(time.perf_counter() - start)

@@ -49,20 +49,21 @@ def measure_product(product, dtype, threads, mode, repeats, peak):
     flops = 2.0 * M * N * K
     calls = min(MAX_CALLS, max(1, round(FLOPS_PER_TIMING[mode] / flops)))
 
-    def ours():
-        for _ in range(calls):
-            _testing.gemm(A, B, out["fastmlp"], threads=threads)
+    once = {"fastmlp": lambda: _testing.gemm(A, B, out["fastmlp"], threads=threads),
+            "numpy": lambda: np.matmul(A, B, out=out["numpy"])}
 
-    def numpy():
-        for _ in range(calls):
-            np.matmul(A, B, out=out["numpy"])
+    def calls_of(product):
+        def run():
+            for _ in range(calls):
+                product()
+        return run
 
-    runs = {"fastmlp": ours, "numpy": numpy}
+    runs = {contender: calls_of(product) for contender, product in once.items()}
     with pinned(threads):
         for run in runs.values():
             run()
         check_same(out, dtype, f"{name} {dtype}")
-        seconds = time_interleaved(runs, lambda contender: (), repeats, threads)
+        seconds = time_interleaved(runs, lambda contender: (), repeats, threads, warm_up=once)
     gflops = {k: calls * flops / s / 1e9 for k, s in seconds.items()}
     return {"product": name, "M": M, "N": N, "K": K, "use": use, "dtype": dtype,
             "threads": threads, "calls": calls, "seconds": seconds["fastmlp"] / calls,
