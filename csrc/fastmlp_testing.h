@@ -96,6 +96,13 @@ double fm_set_split_min_flops(double flops);
  */
 void fm_hold_workers(int hold);
 
+/*
+ * Make the workers sleep `seconds` at each barrier of a split training step (0: not at
+ * all), as if the scheduler kept giving their cores away: the calling thread then spends
+ * most of the run waiting, and must go on alone with the same results.
+ */
+void fm_slow_workers(double seconds);
+
 #ifdef __cplusplus
 }
 #endif

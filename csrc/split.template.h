@@ -23,9 +23,13 @@
  * sums, and after a barrier thread 0 takes the softmax and the output error.
  *
  * When another process keeps taking the cores, a barrier waits for a descheduled thread
- * for a whole time slice: after FM_ALONE_AFTER such waits, thread 0 takes every share for
- * the rest of the run, and the runs that start soon after use one thread
- * (fm_pool_contended).  The shares never change the arithmetic, so neither does this.
+ * for a whole time slice, or the scheduler puts two threads of the run on one core and
+ * they take turns at every barrier.  Once thread 0 has spent more than FM_WAITING_SHARE
+ * of the run at barriers (two threads that each wait half the time are no faster than
+ * one), it takes every share for the rest of the run, and the runs that start soon after
+ * use one thread (fm_pool_contended).  A single long wait does not count: in a virtual
+ * machine an idle run meets a few, and the one-thread spell they would start costs more
+ * than they do.  The shares never change the arithmetic, so neither does this.
  *
  * Online learning keeps the fused order of online.template.h (each layer's update with
  * the next sample's pass through it, first layer first), with a barrier after each layer
@@ -35,19 +39,18 @@
 #error "a template: include it through instantiate.h (see csrc/README.md)"
 #endif
 
-/* Long barrier waits (a partner descheduled; fm_barrier_wait) after which thread 0 goes
-   on alone (see share_step_done). */
-#ifndef FM_ALONE_AFTER
-#define FM_ALONE_AFTER 1
-#endif
+/* The share of a run that thread 0 may spend at barriers before it goes on alone (see
+   share_step_done), judged once the run has gone on for FM_JUDGE_SECONDS. */
+#define FM_WAITING_SHARE 0.5
+#define FM_JUDGE_SECONDS 1e-3
 
 typedef struct {
     FM_T(run) *r;
     fm_epoch_result *result; /* thread 0 adds to it */
     fm_barrier barrier;
     int failed;              /* thread 0's verdict on a step's cost, read after a barrier */
-    atomic_int long_waits;   /* barrier waits that found a partner descheduled */
     int alone;               /* thread 0's decision to go on alone, read after a barrier */
+    double started, waited;  /* thread 0's: when it began to count, seconds at barriers */
 } FM_T(split_job);
 
 /* What one thread knows: its slot, its shares, its copy of the input-major first layer
@@ -103,7 +106,19 @@ static void FM_T(share_start)(FM_T(share) *t, FM_T(split_job) *job, int slot, in
 
 static inline void FM_T(share_wait)(FM_T(share) *t)
 {
-    if (fm_barrier_wait(&t->job->barrier, t->n_slots)) atomic_fetch_add(&t->job->long_waits, 1);
+    const double since = t->slot == 0 ? fm_seconds() : 0;
+    if (t->slot != 0 && atomic_load_explicit(&fm_workers_delay, memory_order_relaxed) > 0)
+        fm_sleep(atomic_load(&fm_workers_delay));
+    fm_barrier_wait(&t->job->barrier, t->n_slots);
+    if (t->slot == 0) t->job->waited += fm_seconds() - since;
+}
+
+/* Thread 0, at a step: whether the run's threads keep waiting for each other (see the
+   top of this file). */
+static int FM_T(mostly_waiting)(const FM_T(split_job) *job)
+{
+    const double elapsed = fm_seconds() - job->started;
+    return elapsed > FM_JUDGE_SECONDS && job->waited > FM_WAITING_SHARE * elapsed;
 }
 
 /* At the end of a step: when thread 0 has decided to go on alone (another process keeps
@@ -161,9 +176,11 @@ static int FM_T(share_errors)(FM_T(share) *t, ptrdiff_t m, ptrdiff_t start, ptrd
         t->job->failed = 1;
     }
     /* the run's first barrier also waits for the other threads to wake up: not counted */
-    if (t->slot == 0 && start == r->start) atomic_store(&t->job->long_waits, 0);
-    else if (t->slot == 0 && t->n_slots > 1 && atomic_load(&t->job->long_waits) >= FM_ALONE_AFTER)
+    if (t->slot == 0 && start == r->start) {
+        t->job->started = fm_seconds(), t->job->waited = 0;
+    } else if (t->slot == 0 && t->n_slots > 1 && FM_T(mostly_waiting)(t->job)) {
         t->job->alone = 1;
+    }
     for (ptrdiff_t l = L; l > 1; l--) {
         FM_T(backprop_rows)(m, sizes[l - 1], sizes[l], t->lo[l - 1], t->hi[l - 1], D[l],
                             r->p.W[l - 1], A[l - 1], D[l - 1]);
@@ -303,7 +320,6 @@ static int FM_T(train_split)(FM_T(run) *r, int threads, fm_epoch_result *result)
 {
     FM_T(split_job) job = {.r = r, .result = result, .failed = 0, .alone = 0};
     fm_barrier_init(&job.barrier);
-    atomic_init(&job.long_waits, 0);
     size_t widest = 0;
     for (ptrdiff_t l = 1; l <= r->L; l++)
         widest = (size_t)r->sizes[l] > widest ? (size_t)r->sizes[l] : widest;

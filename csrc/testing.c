@@ -70,3 +70,5 @@ double fm_set_split_min_flops(double flops)
 }
 
 void fm_hold_workers(int hold) { atomic_store(&fm_workers_held, hold != 0); }
+
+void fm_slow_workers(double seconds) { atomic_store(&fm_workers_delay, seconds > 0 ? seconds : 0.0); }

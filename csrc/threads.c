@@ -49,17 +49,25 @@
    float32 shape at 2.4e5 still at 0.85x) and lost below 7.2e4. */
 #define COMPRESSED_FACTOR 8
 /* After a wait found a thread descheduled (another process wants the cores), work runs on
-   one thread for this long before several are tried again: a retry costs at most one
-   such wait, a few milliseconds, so this keeps its cost to a few percent. */
+   one thread for a spell before several are tried again.  A retry costs a few waits of a
+   scheduler's time slice, milliseconds, so a competitor that stays would cost a fifth of a
+   2-thread run's speed on 50 ms spells: each wait found within CONTENDED_RECENT seconds of
+   the last one doubles the spell, from CONTENDED_SECONDS up to 2^CONTENDED_DOUBLINGS times
+   that (1.6 s), which keeps the retries' cost to a few percent of a one-thread run's. */
 #define CONTENDED_SECONDS 0.05
-/* Mini-batches of more than one sample: the sweep's warmed-up epochs gained (W1 dense
-   1.54x float64, 1.27x float32), but the bench's one-epoch rows, A/B against one thread,
-   lost (W1 dense float32 2.08x the time, W1 beside a CPU-bound process 1.8x-2.1x), while
-   online learning gained there too (W2 dense float32 0.65x the time).  Until that is
-   understood, mini-batches split only from 100x the work. */
-#define MINI_BATCH_FACTOR 100
-/* A barrier wait this long means a descheduled partner: a time slice of the scheduler is
-   milliseconds, while timer interrupts and uneven shares cost microseconds. */
+#define CONTENDED_DOUBLINGS 5
+#define CONTENDED_RECENT 2.0
+/* Mini-batches of more than one sample split from this many times an online step's
+   work.  In bench/split_threshold.py's sweep (2 cores, AMD Zen 4, with the 200 us spin),
+   dense mini-batch steps gained from 1.85e5 float64 flops per thread (1.24x; 1.55x at
+   7.2e5, 1.76x at 2.4e6) and were level at 9.3e4 (1.02x); with compressed inputs
+   (COMPRESSED_FACTOR on top) only the smallest shape gained (1.32x at 1.43e5) and
+   [784, 100, 10] lost (0.80x at 4.8e5).  (It was 100 while the pool slept after a 5 us
+   spin, when the bench's one-epoch rows lost with any split of mini-batches.) */
+#define MINI_BATCH_FACTOR 10
+/* A wait this much longer than a chunk's work means a descheduled worker: a time slice of
+   the scheduler is milliseconds, while timer interrupts and uneven shares cost
+   microseconds. */
 #define LONG_WAIT_SECONDS 2e-4
 
 /* pool.entry says which job workers may enter and how many are inside it: the job's
@@ -153,21 +161,50 @@ int fm_set_local_num_threads(int n)
 
 int fm_get_local_num_threads(void) { return local_threads; }
 
-static double seconds_now(void)
+double fm_seconds(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
-/* Until when work runs on one thread (fm_pool_contended), in seconds_now's time. */
-static _Atomic double one_thread_until;
+/* Until when work runs on one thread (fm_pool_contended), in fm_seconds's time; when the
+   last contended wait was found, and how many times the spell has doubled since the
+   waits began to come within CONTENDED_RECENT of each other.  Written by whichever thread
+   holds pool.run_lock or has just released it (a parallel region's caller), so the
+   last-writer-wins races between them cost at most one spell's length. */
+static _Atomic double one_thread_until, last_contended = -1e9;
+static atomic_int contended_doublings;
 
-void fm_pool_contended(void) { atomic_store(&one_thread_until, seconds_now() + CONTENDED_SECONDS); }
+void fm_pool_contended(void)
+{
+    const double now = fm_seconds();
+    int doublings = 0;
+    if (now - atomic_load(&last_contended) < CONTENDED_RECENT) {
+        doublings = atomic_load(&contended_doublings) + 1;
+        if (doublings > CONTENDED_DOUBLINGS) doublings = CONTENDED_DOUBLINGS;
+    }
+    atomic_store(&contended_doublings, doublings);
+    atomic_store(&last_contended, now);
+    atomic_store(&one_thread_until, now + CONTENDED_SECONDS * (double)(1 << doublings));
+}
 
-void fm_pool_forget_contention(void) { atomic_store(&one_thread_until, 0.0); }
+void fm_pool_forget_contention(void)
+{
+    atomic_store(&one_thread_until, 0.0);
+    atomic_store(&last_contended, -1e9);
+    atomic_store(&contended_doublings, 0);
+}
 
-static int contended(void) { return seconds_now() < atomic_load(&one_thread_until); }
+static int contended(void) { return fm_seconds() < atomic_load(&one_thread_until); }
+
+int fm_pool_on_one_thread(void) { return contended(); }
+
+void fm_sleep(double seconds)
+{
+    const long nanoseconds = (long)(seconds * 1e9);
+    nanosleep(&(struct timespec){.tv_sec = nanoseconds / 1000000000, .tv_nsec = nanoseconds % 1000000000}, NULL);
+}
 
 int fm_threads_for(double flops, ptrdiff_t units)
 {
@@ -205,7 +242,7 @@ static int nobody_inside(const void *unused) { return (void)unused, ENTRY_COUNT(
    of pauses, then sleep on `cond` (signalled under pool.lock when ready may hold). */
 static void wait_for(int (*ready)(const void *), const void *arg, pthread_cond_t *cond)
 {
-    for (const double since = seconds_now(); seconds_now() - since < SPIN_SECONDS;) {
+    for (const double since = fm_seconds(); fm_seconds() - since < SPIN_SECONDS;) {
         for (int i = 0; i < SPIN_PAUSES; i++) {
             if (ready(arg)) return;
             CPU_RELAX();
@@ -225,24 +262,20 @@ void fm_barrier_init(fm_barrier *b)
 
 /* The last to arrive starts the next round.  The others spin as wait_for does but never
    sleep: a barrier is passed many times a millisecond, and a slot waits long only when
-   a partner has lost its core, which sched_yield offers back.  Returns 1 when the wait
-   took longer than LONG_WAIT_SECONDS (a partner was descheduled), else 0. */
-int fm_barrier_wait(fm_barrier *b, int n_slots)
+   a partner has lost its core, which sched_yield offers back. */
+void fm_barrier_wait(fm_barrier *b, int n_slots)
 {
     const unsigned round = atomic_load(&b->round);
     if (atomic_fetch_add(&b->arrived, 1) == n_slots - 1) {
         atomic_store(&b->arrived, 0);
         atomic_store(&b->round, round + 1);
-        return 0;
+        return;
     }
-    double yielding_since = 0;
     for (;;) {
         for (int i = 0; i < BARRIER_SPIN_PAUSES; i++) {
-            if (atomic_load(&b->round) != round)
-                return yielding_since > 0 && seconds_now() - yielding_since > LONG_WAIT_SECONDS;
+            if (atomic_load(&b->round) != round) return;
             CPU_RELAX();
         }
-        if (yielding_since == 0) yielding_since = seconds_now();
         sched_yield();
     }
 }
@@ -270,6 +303,7 @@ static void leave_job(void)
 }
 
 atomic_int fm_workers_held;
+_Atomic double fm_workers_delay;
 
 static void *worker_main(void *arg)
 {
@@ -278,7 +312,7 @@ static void *worker_main(void *arg)
     for (;;) {
         wait_for(job_after, &seen, &pool.wake);
         seen = atomic_load(&pool.generation);
-        while (atomic_load(&fm_workers_held)) nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        while (atomic_load(&fm_workers_held)) fm_sleep(1e-3);
         if (!enter_job(seen)) continue; /* closed already: the job went on without us */
         const int n_slots = pool.n_slots;
         if (slot < n_slots) {
@@ -352,9 +386,9 @@ static double run_job(int n, void (*fn)(void *, int, int), void *arg, int every_
 
     if (every_slot) wait_for(slots_done, NULL, &pool.done);
     if (ENTRY_COUNT(atomic_fetch_or(&pool.entry, ENTRY_CLOSED)) == 0) return 0;
-    const double since = seconds_now();
+    const double since = fm_seconds();
     wait_for(nobody_inside, NULL, &pool.done);
-    return seconds_now() - since;
+    return fm_seconds() - since;
 }
 
 int fm_parallel_run(int n, size_t scratch_bytes, void (*fn)(void *, int, int), void *arg)
@@ -406,8 +440,8 @@ int fm_parallel_chunks(int n, size_t scratch_bytes, ptrdiff_t n_chunks,
     } else {
         /* A worker still on its last chunk when this thread has run out of them keeps it
            waiting for up to a chunk's time; much longer means it lost its core. */
-        const double start = seconds_now(), waited = run_job(n, chunk_task, &job, 0);
-        const double per_chunk = (seconds_now() - start - waited) / (double)(job.by_caller + 1);
+        const double start = fm_seconds(), waited = run_job(n, chunk_task, &job, 0);
+        const double per_chunk = (fm_seconds() - start - waited) / (double)(job.by_caller + 1);
         if (waited > LONG_WAIT_SECONDS + 2 * per_chunk) fm_pool_contended();
     }
     pthread_mutex_unlock(&pool.run_lock);

@@ -55,26 +55,34 @@ int fm_threads_for(double flops, ptrdiff_t units);
    rows; `online`: one sample per step): each step then waits at a few barriers, which
    only enough work per thread repays (measured: see threads.c). */
 int fm_split_threads(double flops, int compressed, int online);
+/* Seconds on a monotonic clock; sleep for some. */
+double fm_seconds(void);
+void fm_sleep(double seconds);
 /* Tell the pool that a thread of its was descheduled while others waited for it (another
-   process wants the cores): for a while, fm_threads_for and fm_split_threads answer one
-   thread, which a competing process cannot stall. */
+   process wants the cores): for a spell, fm_threads_for and fm_split_threads answer one
+   thread, which a competing process cannot stall.  The spell doubles while such waits
+   keep coming (see CONTENDED_SECONDS in threads.c). */
 void fm_pool_contended(void);
 /* Forget it (fm_set_split_min_flops of fastmlp_testing.h: the tests ask for splits). */
 void fm_pool_forget_contention(void);
 extern double fm_split_min_flops;
 /* Nonzero: the workers enter no job (fm_hold_workers of fastmlp_testing.h). */
 extern atomic_int fm_workers_held;
+/* Above 0: the workers sleep this many seconds at each barrier of a split step
+   (fm_slow_workers of fastmlp_testing.h). */
+extern _Atomic double fm_workers_delay;
+/* 1 while work runs on one thread after fm_pool_contended, else 0. */
+int fm_pool_on_one_thread(void);
 
 /* A barrier for the n_slots slots of one parallel region (the count its task is given):
    each slot's fm_barrier_wait returns once all have called it, and every write made
-   before it is visible after it.  It returns 1 when it waited so long that a partner
-   must have lost its core (see threads.c), else 0. */
+   before it is visible after it. */
 typedef struct {
     atomic_int arrived;
     atomic_uint round;
 } fm_barrier;
 
 void fm_barrier_init(fm_barrier *b);
-int fm_barrier_wait(fm_barrier *b, int n_slots);
+void fm_barrier_wait(fm_barrier *b, int n_slots);
 
 #endif

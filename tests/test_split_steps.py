@@ -119,6 +119,33 @@ def test_the_split_threshold_is_checked():
     assert _kernels._set_split_min_flops(before) == 5.0
 
 
+@pytest.mark.usefixtures("split_every_step")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_a_run_whose_threads_mostly_wait_goes_on_alone_with_the_same_bits(dtype, batch_size):
+    """Workers that sleep at every barrier keep thread 0 waiting most of the run: it goes
+    on alone (the pool then keeps later work on one thread for a while), and the results
+    keep the bits of one thread."""
+    X, y = data("dense", 60, 5, dtype, m=200)
+    alone = trained([60, 40, 5], dtype, 1, X, y, batch_size=batch_size)
+    assert not _kernels._pool_on_one_thread()
+    _kernels._slow_workers(2e-4)
+    try:
+        slowed = trained([60, 40, 5], dtype, 2, X, y, batch_size=batch_size)
+        went_alone = _kernels._pool_on_one_thread()
+    finally:
+        _kernels._slow_workers(0)
+    assert went_alone
+    for got, want in zip(snapshot(slowed), snapshot(alone)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_worker_delay_is_checked():
+    for bad in (-1e-3, 0.5, float("nan"), "1", True):
+        with pytest.raises(ValueError, match="seconds from 0 to 0.01"):
+            _kernels._slow_workers(bad)
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
 def test_threads_that_share_one_cpu_go_on_alone_with_the_same_bits():
     """Two threads pinned to one CPU: every barrier waits for a descheduled thread, thread 0

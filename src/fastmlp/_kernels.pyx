@@ -120,6 +120,10 @@ cdef extern from "fastmlp.h" nogil:
 
 cdef extern from "fastmlp_testing.h" nogil:
     double fm_set_split_min_flops(double flops)
+    void fm_slow_workers(double seconds)
+
+cdef extern from "threads.h" nogil:
+    int fm_pool_on_one_thread()
 
 cdef extern from "internal.h":
     enum: FM_FEW_ROWS
@@ -718,6 +722,21 @@ def _set_split_min_flops(flops):
             or not 0 <= flops < float("inf")):
         raise ValueError(f"the flops per thread must be a finite number >= 0, got {flops!r}")
     return fm_set_split_min_flops(float(flops))
+
+
+def _slow_workers(seconds):
+    """For the tests: the pool's workers sleep this long at each barrier of a split
+    training step (0: not at all), as if another process kept taking their cores."""
+    if (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
+            or not 0 <= seconds <= 0.01):
+        raise ValueError(f"the delay must be a number of seconds from 0 to 0.01, got {seconds!r}")
+    fm_slow_workers(float(seconds))
+
+
+def _pool_on_one_thread():
+    """For the tests: whether the pool runs work on one thread for now, having found its
+    threads waiting on each other (another process taking the cores)."""
+    return bool(fm_pool_on_one_thread())
 
 
 def get_local_num_threads():
