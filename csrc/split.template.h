@@ -175,12 +175,7 @@ static int FM_T(share_errors)(FM_T(share) *t, ptrdiff_t m, ptrdiff_t start, ptrd
         t->job->result->failed_batch = batch_no;
         t->job->failed = 1;
     }
-    /* the run's first barrier also waits for the other threads to wake up: not counted */
-    if (t->slot == 0 && start == r->start) {
-        t->job->started = fm_seconds(), t->job->waited = 0;
-    } else if (t->slot == 0 && t->n_slots > 1 && FM_T(mostly_waiting)(t->job)) {
-        t->job->alone = 1;
-    }
+    if (t->slot == 0 && t->n_slots > 1 && FM_T(mostly_waiting)(t->job)) t->job->alone = 1;
     for (ptrdiff_t l = L; l > 1; l--) {
         FM_T(backprop_rows)(m, sizes[l - 1], sizes[l], t->lo[l - 1], t->hi[l - 1], D[l],
                             r->p.W[l - 1], A[l - 1], D[l - 1]);
@@ -318,7 +313,8 @@ static int FM_T(split_threads)(const FM_T(run) *r)
 /* The run's steps on `threads` threads (fewer when the pool has fewer). */
 static int FM_T(train_split)(FM_T(run) *r, int threads, fm_epoch_result *result)
 {
-    FM_T(split_job) job = {.r = r, .result = result, .failed = 0, .alone = 0};
+    FM_T(split_job) job = {.r = r, .result = result, .failed = 0, .alone = 0,
+                           .started = fm_seconds(), .waited = 0};
     fm_barrier_init(&job.barrier);
     size_t widest = 0;
     for (ptrdiff_t l = 1; l <= r->L; l++)
