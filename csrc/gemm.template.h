@@ -163,50 +163,59 @@ static void FM_T(pack_b)(ptrdiff_t kc, ptrdiff_t nc, FM_T(mat) B, REAL *restrict
  * kc x NR panel), accumulated in registers, plus the tile of C at `add` when it is not
  * NULL; the sum goes to C at `store` when that is not NULL, else to ct.  A is a packed
  * panel (a_rs = 1, a_cs = MR) or MR rows of A read in place (a_rs = the row stride,
- * a_cs = 1); the two wrappers below are kept out of line so that the 2 MR vector
- * accumulators get the register file to themselves.
+ * a_cs = 1); the wrappers below are kept out of line so that the MR nv vector
+ * accumulators get the register file to themselves.  Only the first nv (a constant, NV
+ * or 1) of the tile's NV vectors of columns are computed: a last panel of at most VL
+ * columns (a 100-wide layer in float32 on AVX-512 ends in one of 4) takes half the work.
  */
 static inline __attribute__((always_inline)) void
-FM_T(micro_tile)(ptrdiff_t kc, const REAL *restrict a, ptrdiff_t a_rs, ptrdiff_t a_cs,
-                 const REAL *restrict b, REAL *restrict ct, const REAL *add, REAL *store,
-                 ptrdiff_t ldc)
+FM_T(micro_tile)(const int nv, ptrdiff_t kc, const REAL *restrict a, ptrdiff_t a_rs,
+                 ptrdiff_t a_cs, const REAL *restrict b, REAL *restrict ct, const REAL *add,
+                 REAL *store, ptrdiff_t ldc)
 {
     FM_T(vec) c[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) c[i][v] = (FM_T(vec)){0};
+        for (int v = 0; v < nv; v++) c[i][v] = (FM_T(vec)){0};
     for (ptrdiff_t p = 0; p < kc; p++, a += a_cs, b += NR) {
         FM_T(vec) bv[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) bv[v] = ((const FM_T(vec) *)b)[v];
+        for (int v = 0; v < nv; v++) bv[v] = ((const FM_T(vec) *)b)[v];
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) c[i][v] += a[i * a_rs] * bv[v];
+            for (int v = 0; v < nv; v++) c[i][v] += a[i * a_rs] * bv[v];
     }
     if (add) {
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) c[i][v] += *(const FM_T(uvec) *)(add + i * ldc + v * VL);
+            for (int v = 0; v < nv; v++) c[i][v] += *(const FM_T(uvec) *)(add + i * ldc + v * VL);
     }
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
+        for (int v = 0; v < nv; v++) {
             if (store) *(FM_T(uvec) *)(store + i * ldc + v * VL) = c[i][v];
             else ((FM_T(vec) *)ct)[i * NV + v] = c[i][v];
         }
 }
 
-/* The tile from a packed panel of A. */
+/* The tile from a packed panel of A (full width, or the first VL columns). */
 __attribute__((noinline)) static void FM_T(micro_kernel)(ptrdiff_t kc, const REAL *restrict a,
                                                          const REAL *restrict b, REAL *restrict ct,
                                                          const REAL *add, REAL *store,
                                                          ptrdiff_t ldc)
 {
-    FM_T(micro_tile)(kc, a, 1, MR, b, ct, add, store, ldc);
+    FM_T(micro_tile)(NV, kc, a, 1, MR, b, ct, add, store, ldc);
+}
+
+__attribute__((noinline)) static void FM_T(micro_kernel_narrow)(ptrdiff_t kc, const REAL *restrict a,
+                                                                const REAL *restrict b,
+                                                                REAL *restrict ct)
+{
+    FM_T(micro_tile)(1, kc, a, 1, MR, b, ct, NULL, NULL, 0);
 }
 
 /* The tile from MR contiguous rows of A, lda apart, read in place: no packing, which for
@@ -216,7 +225,16 @@ __attribute__((noinline)) static void FM_T(micro_kernel_rows)(ptrdiff_t kc, cons
                                                               REAL *restrict ct, const REAL *add,
                                                               REAL *store, ptrdiff_t ldc)
 {
-    FM_T(micro_tile)(kc, a, lda, 1, b, ct, add, store, ldc);
+    FM_T(micro_tile)(NV, kc, a, lda, 1, b, ct, add, store, ldc);
+}
+
+__attribute__((noinline)) static void FM_T(micro_kernel_rows_narrow)(ptrdiff_t kc,
+                                                                     const REAL *restrict a,
+                                                                     ptrdiff_t lda,
+                                                                     const REAL *restrict b,
+                                                                     REAL *restrict ct)
+{
+    FM_T(micro_tile)(1, kc, a, lda, 1, b, ct, NULL, NULL, 0);
 }
 
 /*
@@ -345,7 +363,12 @@ static void FM_T(gemm_serial)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, FM_T(mat) A
 #define FM_TILE(ct_, add_, store_)                                                            \
     (in_place ? FM_T(micro_kernel_rows)(kc, pa, A.rs, pb, ct_, add_, store_, ldc)           \
               : FM_T(micro_kernel)(kc, pa, pb, ct_, add_, store_, ldc))
-                        if (mr < MR || nr < NR) { /* an edge tile: through ct, element by element */
+                        if (nr <= VL) { /* a narrow last panel: through ct */
+                            if (in_place) FM_T(micro_kernel_rows_narrow)(kc, pa, A.rs, pb, ct);
+                            else FM_T(micro_kernel_narrow)(kc, pa, pb, ct);
+                            FM_T(epilogue) at = FM_T(epilogue_at)(*e, i0, j0);
+                            FM_T(finish_tile)(&at, ct, first, last, c, ldc, mr, nr);
+                        } else if (mr < MR || nr < NR) { /* an edge tile: through ct, element by element */
                             FM_TILE(ct, NULL, NULL);
                             FM_T(epilogue) at = FM_T(epilogue_at)(*e, i0, j0);
                             FM_T(finish_tile)(&at, ct, first, last, c, ldc, mr, nr);
