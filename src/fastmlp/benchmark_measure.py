@@ -79,8 +79,7 @@ def time_interleaved(runs, args_for, repeats, threads=1, warm_up=None):
     """Median seconds of each contender over `repeats` rounds, contenders interleaved.
 
     `warm_up` ({name: callable}, optional) runs, untimed, after the pause and before each
-    timed run of that contender: after 0.15 s idle, a virtual machine's second CPU is
-    slow to wake, which a run of a few short calls would measure instead of the call.
+    timed run of that contender (see benchmark_products.WARM_UP_SECONDS).
     """
     times = {name: [] for name in runs}
     for _ in range(repeats):

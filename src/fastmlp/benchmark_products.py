@@ -7,6 +7,8 @@ product is stored as the layers read it: X W^T (the forward pass, W of shape (n_
 n_in)), D W (the error flowing back, D of shape (batch, n_out)) and D^T X (the weight
 gradient).  NumPy computes the same views into a preallocated output, as fastmlp does.
 """
+import time
+
 import numpy as np
 
 from . import _testing
@@ -27,6 +29,11 @@ THREADS = (1, 2)
 # MAX_CALLS times at most), so that a small product is not timed on one short call.
 FLOPS_PER_TIMING = {"full": 4e9, "quick": 1e9}
 MAX_CALLS = 100
+# Before each timing on several threads, the product runs untimed for this long: after the
+# pause that lets other libraries' threads go idle, a virtual machine's second CPU took
+# several milliseconds to come back to speed (measured one call at a time on 2 threads:
+# 68, 93, 133, 71, 92, 94, 132, 138, 140 GFLOP/s, against 85 from the second call on one).
+WARM_UP_SECONDS = 0.02
 
 
 def operands(M, N, K, use, dtype, rng):
@@ -58,12 +65,20 @@ def measure_product(product, dtype, threads, mode, repeats, peak):
                 product()
         return run
 
+    def warm_up_of(product):
+        def run():
+            start = time.perf_counter()
+            while time.perf_counter() - start < WARM_UP_SECONDS:
+                product()
+        return run
+
     runs = {contender: calls_of(product) for contender, product in once.items()}
+    warm_up = {contender: warm_up_of(product) for contender, product in once.items()}
     with pinned(threads):
         for run in runs.values():
             run()
         check_same(out, dtype, f"{name} {dtype}")
-        seconds = time_interleaved(runs, lambda contender: (), repeats, threads, warm_up=once)
+        seconds = time_interleaved(runs, lambda contender: (), repeats, threads, warm_up=warm_up)
     gflops = {k: calls * flops / s / 1e9 for k, s in seconds.items()}
     return {"product": name, "M": M, "N": N, "K": K, "use": use, "dtype": dtype,
             "threads": threads, "calls": calls, "seconds": seconds["fastmlp"] / calls,
