@@ -107,8 +107,8 @@ static void FM_T(share_start)(FM_T(share) *t, FM_T(split_job) *job, int slot, in
 static inline void FM_T(share_wait)(FM_T(share) *t)
 {
     const double since = t->slot == 0 ? fm_seconds() : 0;
-    if (t->slot != 0 && atomic_load_explicit(&fm_workers_delay, memory_order_relaxed) > 0)
-        fm_sleep(atomic_load(&fm_workers_delay));
+    const double delay = t->slot == 0 ? 0 : atomic_load_explicit(&fm_workers_delay, memory_order_relaxed);
+    if (delay > 0) fm_sleep(delay);
     fm_barrier_wait(&t->job->barrier, t->n_slots);
     if (t->slot == 0) t->job->waited += fm_seconds() - since;
 }

@@ -127,11 +127,17 @@ def test_a_run_whose_threads_mostly_wait_goes_on_alone_with_the_same_bits(dtype,
     on alone (the pool then keeps later work on one thread for a while), and the results
     keep the bits of one thread."""
     X, y = data("dense", 60, 5, dtype, m=200)
-    alone = trained([60, 40, 5], dtype, 1, X, y, batch_size=batch_size)
+
+    def one_epoch(threads):  # one run of steps, so that the pool's verdict is still fresh
+        net = fastmlp.Network([60, 40, 5], dtype=dtype, seed=3)
+        net.fit(X, y, epochs=1, batch_size=batch_size, lr=0.7, threads=threads)
+        return net
+
+    alone = one_epoch(1)
     assert not _kernels._pool_on_one_thread()
     _kernels._slow_workers(2e-4)
     try:
-        slowed = trained([60, 40, 5], dtype, 2, X, y, batch_size=batch_size)
+        slowed = one_epoch(2)
         went_alone = _kernels._pool_on_one_thread()
     finally:
         _kernels._slow_workers(0)
@@ -148,9 +154,9 @@ def test_the_worker_delay_is_checked():
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
 def test_threads_that_share_one_cpu_go_on_alone_with_the_same_bits():
-    """Two threads pinned to one CPU: every barrier waits for a descheduled thread, thread 0
-    goes on alone after a few, and the results keep their bits (a subprocess, so that the
-    pool starts its threads under the pinning)."""
+    """Two threads pinned to one CPU: they take turns at every barrier, thread 0 soon spends
+    most of the run waiting and goes on alone, and the results keep their bits (a
+    subprocess, so that the pool starts its threads under the pinning)."""
     code = """
 import os, numpy as np, fastmlp
 from fastmlp import _kernels
