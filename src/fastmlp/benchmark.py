@@ -7,8 +7,9 @@ count pinned on every side.  Before timing, each workload checks that the conten
 compute the same weights (or outputs).  The machine's limits are measured in the same
 run: NumPy's matrix-multiply peak (each row gives its % of it) and one core's L2
 bandwidth, which bounds online training (batch 1) from below: each sample sweeps the
-weights through L2 twice.  W1 and W2 run on MNIST and on dense random data side by side;
-with `compete`, W1 and W3 run again while a CPU-bound process competes for a core.
+weights through L2 twice.  W1, W2 and W4b (one image per call) run on MNIST and on dense
+random data side by side; with `compete`, W1 and W3 run again while a CPU-bound process
+competes for a core.
 
     python -m fastmlp bench            # the quick comparison (under a minute)
     python bench/run.py                # the full suite, JSON in bench/results/
@@ -51,7 +52,7 @@ WORKLOADS = [
     Workload("W4a", "inference, all at once", [784, 100, 10], None, (10_000, 10_000),
              ("float64", "float32"), (1,), "infer_batch", False),
     Workload("W4b", "inference, one at a time", [784, 100, 10], None, (10_000, 2_000),
-             ("float64", "float32"), (1,), "infer_single", False),
+             ("float64", "float32"), (1,), "infer_single", True),
 ]
 QUICK_DTYPES = {"W3": ("float32",)}
 # Run again beside a competing CPU-bound process (`compete`), in their first dtype.
