@@ -103,6 +103,10 @@ void fm_hold_workers(int hold);
  */
 void fm_slow_workers(double seconds);
 
+/* 1 while the pool runs work on one thread after finding its threads waiting on each
+   other (fm_pool_contended, another process taking the cores), else 0. */
+int fm_pool_on_one_thread(void);
+
 #ifdef __cplusplus
 }
 #endif

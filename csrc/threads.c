@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fastmlp.h"
+#include "fastmlp_testing.h"
 #include "threads.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -198,6 +199,7 @@ void fm_pool_forget_contention(void)
 
 static int contended(void) { return fm_seconds() < atomic_load(&one_thread_until); }
 
+/* For the tests (fastmlp_testing.h). */
 int fm_pool_on_one_thread(void) { return contended(); }
 
 void fm_sleep(double seconds)

@@ -71,8 +71,6 @@ extern atomic_int fm_workers_held;
 /* Above 0: the workers sleep this many seconds at each barrier of a split step
    (fm_slow_workers of fastmlp_testing.h). */
 extern _Atomic double fm_workers_delay;
-/* 1 while work runs on one thread after fm_pool_contended, else 0. */
-int fm_pool_on_one_thread(void);
 
 /* A barrier for the n_slots slots of one parallel region (the count its task is given):
    each slot's fm_barrier_wait returns once all have called it, and every write made

@@ -121,8 +121,6 @@ cdef extern from "fastmlp.h" nogil:
 cdef extern from "fastmlp_testing.h" nogil:
     double fm_set_split_min_flops(double flops)
     void fm_slow_workers(double seconds)
-
-cdef extern from "threads.h" nogil:
     int fm_pool_on_one_thread()
 
 cdef extern from "internal.h":

@@ -29,7 +29,7 @@ THREADS = (1, 2)
 # MAX_CALLS times at most), so that a small product is not timed on one short call.
 FLOPS_PER_TIMING = {"full": 4e9, "quick": 1e9}
 MAX_CALLS = 100
-# Before each timing on several threads, the product runs untimed for this long: after the
+# Before each timing, the product runs untimed for this long: on several threads, after the
 # pause that lets other libraries' threads go idle, a virtual machine's second CPU took
 # several milliseconds to come back to speed (measured one call at a time on 2 threads:
 # 68, 93, 133, 71, 92, 94, 132, 138, 140 GFLOP/s, against 85 from the second call on one).
